@@ -1,0 +1,181 @@
+/**
+ * The types of every activity the workflows call, grouped by the task queue they run on.
+ * Workflows import only these types; `createActivities(deps)` in ./index.ts implements them
+ * with real vendor clients or the local sandbox, and tests may implement them with doubles.
+ *
+ * Every input carries `key`: a business idempotency key built in the workflow
+ * (`<shop>:<checkout>:touch-2:send`), never derived from activity ids, so a retry, a worker
+ * restart or a continue-as-new finds the vendor-side object created before.
+ */
+import type { CheckoutSnapshot, LineItem, Outcome } from '../workflows/messages';
+import type { Segment } from '../workflows/policy';
+
+/** `ApplicationFailure.type` values the workflow acts on; all are non-retryable. */
+export const FailureType = {
+  /** The vendor refuses this recipient for good (invalid email, hard bounce). */
+  InvalidRecipient: 'InvalidRecipient',
+  /** The vendor rejected our credentials (401/403); names which credential in the message. */
+  CredentialsRejected: 'CredentialsRejected',
+  /** The vendor refused the data (validation error) in a way a retry cannot fix. */
+  VendorRefused: 'VendorRefused',
+} as const;
+export type FailureType = (typeof FailureType)[keyof typeof FailureType];
+
+export interface CustomerFacts {
+  /** False when the vendor has never seen this email: a new customer, not an error. */
+  known: boolean;
+  ordersCount: number;
+  /** Historic customer lifetime value, decimal string, in `currency`. */
+  lifetimeValue: string;
+  predictedLifetimeValue: string | null;
+  averageOrderValue: string | null;
+  churnProbability: number | null;
+  currency: string | null;
+  vip: boolean;
+  engagement: 'engaged' | 'lapsed' | 'unknown';
+  /** Email marketing consent as the ESP knows it. */
+  consent: 'SUBSCRIBED' | 'UNSUBSCRIBED' | 'NEVER_SUBSCRIBED' | 'UNKNOWN';
+  suppressed: boolean;
+  suppressionReasons: string[];
+  /** IANA time zone, if known. */
+  timezone: string | null;
+}
+
+export interface EnrichCustomerInput {
+  key: string;
+  shop: string;
+  email: string;
+}
+
+export interface StockInput {
+  key: string;
+  shop: string;
+  items: Pick<LineItem, 'key' | 'variantId' | 'productId' | 'quantity'>[];
+}
+
+export interface VariantFacts {
+  lineKey: string;
+  available: boolean;
+  imageUrl: string | null;
+  productUrl: string | null;
+}
+
+export interface IssueCodeInput {
+  key: string;
+  shop: string;
+  checkoutToken: string;
+  customerId: string | null;
+  email: string;
+  percent: number;
+  startsAt: string;
+  endsAt: string;
+}
+
+export interface DiscountCode {
+  code: string;
+  /** Vendor id of the discount (to revoke it), e.g. a Shopify DiscountCodeNode gid. */
+  id: string;
+  expiresAt: string;
+}
+
+export interface RevokeCodeInput {
+  key: string;
+  shop: string;
+  id: string;
+  code: string;
+}
+
+export interface EmailItem {
+  title: string;
+  variantTitle: string | null;
+  quantity: number;
+  price: string;
+  imageUrl: string | null;
+  productUrl: string | null;
+}
+
+/** Everything a recovery email template needs; sent as the Klaviyo event's properties. */
+export interface RecoveryEmail {
+  key: string;
+  shop: string;
+  checkoutToken: string;
+  email: string;
+  firstName: string | null;
+  touch: number;
+  totalTouches: number;
+  segment: Segment;
+  subject: string;
+  preheader: string;
+  items: EmailItem[];
+  total: string;
+  currency: string;
+  restoreUrl: string;
+  discount: { code: string; percent: number; expiresAt: string } | null;
+}
+
+export interface SupportTicketInput {
+  key: string;
+  shop: string;
+  checkout: CheckoutSnapshot;
+  segment: Segment;
+}
+
+/** Facts recorded for the dashboard; each carries its business key, so recording is idempotent. */
+export type MetricEvent =
+  | {
+      kind: 'abandoned';
+      key: string;
+      shop: string;
+      checkoutToken: string;
+      workflowId: string;
+      segment: Segment;
+      cartValue: string;
+      currency: string;
+      controlGroup: boolean;
+      at: string;
+    }
+  | {
+      kind: 'touch_sent';
+      key: string;
+      shop: string;
+      checkoutToken: string;
+      touch: number;
+      segment: Segment;
+      discountPercent: number;
+      at: string;
+    }
+  | { kind: 'ticket_created'; key: string; shop: string; checkoutToken: string; ticketId: string; at: string }
+  | {
+      kind: 'converted';
+      key: string;
+      shop: string;
+      checkoutToken: string;
+      orderId: string;
+      revenue: string;
+      currency: string;
+      /** The touch the order is attributed to, or null (before any touch / outside the window). */
+      attributedTouch: number | null;
+      segment: Segment | null;
+      controlGroup: boolean;
+      at: string;
+    }
+  | { kind: 'outcome'; key: string; shop: string; checkoutToken: string; outcome: Outcome; at: string };
+
+export interface KlaviyoActivities {
+  enrichCustomer(input: EnrichCustomerInput): Promise<CustomerFacts>;
+  sendRecoveryEmail(input: RecoveryEmail): Promise<{ messageId: string }>;
+}
+
+export interface ShopifyActivities {
+  lookupVariants(input: StockInput): Promise<VariantFacts[]>;
+  issueDiscountCode(input: IssueCodeInput): Promise<DiscountCode>;
+  revokeDiscountCode(input: RevokeCodeInput): Promise<void>;
+}
+
+export interface GorgiasActivities {
+  createSupportTicket(input: SupportTicketInput): Promise<{ ticketId: string }>;
+}
+
+export interface LocalActivities {
+  recordMetric(event: MetricEvent): Promise<void>;
+}

@@ -1,0 +1,63 @@
+/**
+ * Composition of the activities: `createActivities(deps)` builds every activity from its
+ * dependencies (vendor clients or sandboxes, the metrics store); `buildActivityDeps(config)`
+ * wires the real ones for the worker. Tests call `createActivities` with their own deps.
+ *
+ * Each activity runs on the task queue of the vendor it talks to (`ACTIVITY_QUEUE`), so that
+ * each vendor is paced by its own rate cap.
+ */
+import type { Config } from '../config';
+import type { GorgiasActivities, KlaviyoActivities, LocalActivities, ShopifyActivities } from './contracts';
+
+export type Activities = KlaviyoActivities & ShopifyActivities & GorgiasActivities & LocalActivities;
+export type QueueKind = 'klaviyo' | 'shopify' | 'gorgias' | 'local';
+
+export const ACTIVITY_QUEUE: Record<keyof Activities, QueueKind> = {
+  enrichCustomer: 'klaviyo',
+  sendRecoveryEmail: 'klaviyo',
+  lookupVariants: 'shopify',
+  issueDiscountCode: 'shopify',
+  revokeDiscountCode: 'shopify',
+  createSupportTicket: 'gorgias',
+  recordMetric: 'local',
+};
+
+export interface ActivityDeps {
+  klaviyo: KlaviyoActivities;
+  shopify: ShopifyActivities;
+  gorgias: GorgiasActivities;
+  local: LocalActivities;
+}
+
+export const createActivities = (deps: ActivityDeps): Activities => ({
+  enrichCustomer: (input) => deps.klaviyo.enrichCustomer(input),
+  sendRecoveryEmail: (input) => deps.klaviyo.sendRecoveryEmail(input),
+  lookupVariants: (input) => deps.shopify.lookupVariants(input),
+  issueDiscountCode: (input) => deps.shopify.issueDiscountCode(input),
+  revokeDiscountCode: (input) => deps.shopify.revokeDiscountCode(input),
+  createSupportTicket: (input) => deps.gorgias.createSupportTicket(input),
+  recordMetric: (event) => deps.local.recordMetric(event),
+});
+
+/** Activities grouped by the task queue they are registered on. */
+export function activitiesByQueue(activities: Activities): Record<QueueKind, Partial<Activities>> {
+  const groups: Record<QueueKind, Partial<Activities>> = { klaviyo: {}, shopify: {}, gorgias: {}, local: {} };
+  for (const [name, fn] of Object.entries(activities) as [keyof Activities, unknown][]) {
+    (groups[ACTIVITY_QUEUE[name]] as Record<string, unknown>)[name] = fn;
+  }
+  return groups;
+}
+
+export interface WiredActivities {
+  activities: Activities;
+  /** Human-readable mode of each vendor (live or sandbox), printed at start. */
+  modes: Record<string, string>;
+  close(): Promise<void>;
+}
+
+/** Real dependencies for the worker, chosen by the configuration. */
+export async function buildActivityDeps(_config: Config): Promise<WiredActivities> {
+  // Filled in by the vendor-integrations and metrics work (issues 4 and 6).
+  await Promise.resolve();
+  throw new Error('buildActivityDeps: vendor wiring not implemented yet');
+}

@@ -1,0 +1,49 @@
+/**
+ * The API process on its own (production runs it beside the worker; `npm start` runs both).
+ */
+import type { Server } from 'node:http';
+import { loadConfigOrExit, type Config } from '../config';
+import { connectClient } from '../temporal/connection';
+import { logger } from '../logger';
+import { createApp } from './app';
+
+export interface RunningApi {
+  server: Server;
+  close(): Promise<void>;
+}
+
+export async function startApi(config: Config): Promise<RunningApi> {
+  const client = await connectClient(config);
+  const app = createApp({ config, client });
+  const server = await new Promise<Server>((resolve, reject) => {
+    const s = app.listen(config.api.port, (err?: Error) => (err ? reject(err) : resolve(s)));
+  });
+  logger.info('api listening', { port: config.api.port });
+  return {
+    server,
+    close: async () => {
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+      server.closeAllConnections();
+      await client.connection.close();
+    },
+  };
+}
+
+if (require.main === module) {
+  const config = loadConfigOrExit();
+  startApi(config)
+    .then((api) => {
+      const stop = () => {
+        api.close().then(
+          () => process.exit(0),
+          () => process.exit(1),
+        );
+      };
+      process.once('SIGINT', stop);
+      process.once('SIGTERM', stop);
+    })
+    .catch((err: unknown) => {
+      logger.error('api failed to start', { err });
+      process.exit(1);
+    });
+}

@@ -1,0 +1,391 @@
+/**
+ * The one home of every setting. Everything the system reads from the environment is declared
+ * here, validated with zod, and turned into a typed `Config`. A wrong or missing value stops
+ * start-up with a message naming the variable and what it expects; secrets never appear in
+ * messages or in `describeConfig`.
+ *
+ * Each variable is declared once in `variables` below; the README's settings table and the
+ * docker-compose test read the same list, so a variable cannot be documented or wired without
+ * being known here.
+ */
+import path from 'node:path';
+import { z } from 'zod';
+import { parseDuration } from './duration';
+
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`Invalid configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+type Env = Record<string, string | undefined>;
+
+const bool = z
+  .enum(['true', 'false', '1', '0', 'yes', 'no'], { message: 'expected true or false' })
+  .transform((v) => v === 'true' || v === '1' || v === 'yes');
+const port = z.coerce
+  .number({ message: 'expected a TCP port number' })
+  .int('expected a whole number')
+  .min(1, 'expected a port between 1 and 65535')
+  .max(65535, 'expected a port between 1 and 65535');
+const positiveInt = z.coerce
+  .number({ message: 'expected a number' })
+  .int('expected a whole number')
+  .positive('expected a number above 0');
+const positiveNumber = z.coerce
+  .number({ message: 'expected a number' })
+  .positive('expected a number above 0');
+const nonEmpty = z.string().trim().min(1, 'expected a non-empty value');
+const duration = z.string().transform((v, ctx) => {
+  const ms = parseDuration(v);
+  if (ms === undefined) {
+    ctx.addIssue({ code: 'custom', message: 'expected a duration such as 90s, 15m, 1h, 7d or 1h30m' });
+    return z.NEVER;
+  }
+  return ms;
+});
+const durationList = z.string().transform((v, ctx) => {
+  const parts = v.split(',').map((p) => parseDuration(p.trim()));
+  if (parts.length === 0 || parts.some((p) => p === undefined)) {
+    ctx.addIssue({
+      code: 'custom',
+      message: 'expected a comma-separated list of durations, e.g. 1h,6h,24h,72h',
+    });
+    return z.NEVER;
+  }
+  return parts as number[];
+});
+const percentList = z.string().transform((v, ctx) => {
+  const parts = v.split(',').map((p) => Number(p.trim()));
+  if (parts.some((p) => !Number.isInteger(p) || p < 0 || p > 100)) {
+    ctx.addIssue({
+      code: 'custom',
+      message: 'expected a comma-separated list of whole percentages 0..100, e.g. 10,10,15,20',
+    });
+    return z.NEVER;
+  }
+  return parts;
+});
+/** `USD:200,EUR:180` -> { USD: '200', EUR: '180' }; amounts stay decimal strings (money is never a float). */
+const moneyByCurrency = z.string().transform((v, ctx) => {
+  const out: Record<string, string> = {};
+  for (const entry of v
+    .split(',')
+    .map((e) => e.trim())
+    .filter(Boolean)) {
+    const m = /^([A-Z]{3}):(\d+(?:\.\d{1,2})?)$/.exec(entry);
+    if (!m) {
+      ctx.addIssue({
+        code: 'custom',
+        message: `expected CUR:amount pairs such as USD:200,EUR:180 (got "${entry}")`,
+      });
+      return z.NEVER;
+    }
+    out[m[1]!] = m[2]!;
+  }
+  return out;
+});
+const url = z.url({ message: 'expected an absolute URL such as https://example.com' });
+const hostPort = z.string().regex(/^[^\s:/]+:\d{1,5}$/, 'expected host:port, e.g. temporal.example.com:7233');
+const timezone = z.string().refine(
+  (tz) => {
+    try {
+      new Intl.DateTimeFormat('en-US', { timeZone: tz });
+      return true;
+    } catch {
+      return false;
+    }
+  },
+  { message: 'expected an IANA time zone such as America/New_York' },
+);
+const hourOfDay = z.coerce
+  .number({ message: 'expected an hour 0..23' })
+  .int()
+  .min(0, 'expected an hour 0..23')
+  .max(23, 'expected an hour 0..23');
+const csv = z.string().transform((v) =>
+  v
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean),
+);
+
+interface Variable {
+  schema: z.ZodType;
+  default?: string;
+  secret?: boolean;
+  doc: string;
+}
+
+/**
+ * Every environment variable the system reads. Keep the docs short; the README renders them.
+ * Defaults are the embedded local defaults: no vendor accounts, a local dev server.
+ */
+export const variables = {
+  NODE_ENV: {
+    schema: z.enum(['development', 'production', 'test']),
+    default: 'development',
+    doc: 'production loads the prebuilt workflow bundle; development bundles on the fly.',
+  },
+  LOG_LEVEL: {
+    schema: z.enum(['debug', 'info', 'warn', 'error']),
+    default: 'info',
+    doc: 'Minimum level of the JSON logs.',
+  },
+  DATA_DIR: {
+    schema: nonEmpty,
+    default: '.data',
+    doc: 'Folder for local state: the dev server SQLite file, the metrics database, the sandbox outbox, dead letters.',
+  },
+
+  // Temporal connection (names follow @temporalio/envconfig)
+  TEMPORAL_ADDRESS: {
+    schema: hostPort,
+    doc: 'Temporal frontend host:port. Unset: `npm start` runs a local dev server on localhost:7233.',
+  },
+  TEMPORAL_NAMESPACE: { schema: nonEmpty, default: 'default', doc: 'Temporal namespace.' },
+  TEMPORAL_API_KEY: { schema: nonEmpty, secret: true, doc: 'API key (Temporal Cloud). Implies TLS.' },
+  TEMPORAL_TLS: {
+    schema: bool,
+    doc: 'Force TLS on or off (default: on when an API key or client certificate is set).',
+  },
+  TEMPORAL_TLS_CLIENT_CERT_PATH: { schema: nonEmpty, doc: 'mTLS client certificate (PEM file).' },
+  TEMPORAL_TLS_CLIENT_KEY_PATH: {
+    schema: nonEmpty,
+    secret: true,
+    doc: 'mTLS client private key (PEM file).',
+  },
+  TEMPORAL_TLS_SERVER_CA_CERT_PATH: {
+    schema: nonEmpty,
+    doc: 'CA certificate that signed the server certificate (PEM file), if not a public CA.',
+  },
+  TEMPORAL_TLS_SERVER_NAME: {
+    schema: nonEmpty,
+    doc: 'Server name to verify in the TLS handshake (SNI override).',
+  },
+  TEMPORAL_TASK_QUEUE: {
+    schema: nonEmpty,
+    default: 'cart-recovery',
+    doc: 'Task queue of the workflows; vendor activities use <queue>-klaviyo, -shopify, -gorgias.',
+  },
+  TEMPORAL_UI_URL: {
+    schema: url,
+    default: 'http://localhost:8233',
+    doc: 'Temporal Web UI base URL, for links from the dashboard and logs.',
+  },
+
+  // Local dev server (only when TEMPORAL_ADDRESS is unset)
+  TEMPORAL_DEV_PORT: {
+    schema: port,
+    default: '7233',
+    doc: 'gRPC port of the local dev server started by `npm start`.',
+  },
+  TEMPORAL_DEV_UI_PORT: { schema: port, default: '8233', doc: 'Web UI port of the local dev server.' },
+  TEMPORAL_CLI_PATH: {
+    schema: nonEmpty,
+    doc: 'Path of a `temporal` CLI to use instead of the project-installed one.',
+  },
+  TEMPORAL_TEST_SERVER_PATH: {
+    schema: nonEmpty,
+    doc: 'Path of a time-skipping test server to use instead of the project-installed one.',
+  },
+
+  // Worker
+  WORKER_MAX_CACHED_WORKFLOWS: {
+    schema: positiveInt,
+    default: '1000',
+    doc: 'Sticky workflow cache size (memory versus replay cost).',
+  },
+  WORKER_MAX_CONCURRENT_WORKFLOW_TASKS: {
+    schema: positiveInt,
+    default: '40',
+    doc: 'Workflow tasks executed at once.',
+  },
+  WORKER_MAX_CONCURRENT_ACTIVITIES: {
+    schema: positiveInt,
+    default: '50',
+    doc: 'Activities executed at once per task queue.',
+  },
+  WORKER_SHUTDOWN_GRACE: {
+    schema: duration,
+    default: '30s',
+    doc: 'How long running activities get to finish on SIGINT/SIGTERM.',
+  },
+  WORKFLOW_BUNDLE_PATH: {
+    schema: nonEmpty,
+    default: 'dist/workflow-bundle.js',
+    doc: 'Prebuilt workflow bundle loaded in production (`npm run build` writes it).',
+  },
+
+  // Pacing: each vendor's activities run on their own task queue, capped below the vendor's limit
+  KLAVIYO_MAX_PER_SECOND: {
+    schema: positiveNumber,
+    default: '50',
+    doc: 'Klaviyo activities started per second across all workers (events allow 350/s burst).',
+  },
+  SHOPIFY_MAX_PER_SECOND: {
+    schema: positiveNumber,
+    default: '8',
+    doc: 'Shopify Admin activities per second (the standard plan refills 100 cost points/s).',
+  },
+  GORGIAS_MAX_PER_SECOND: {
+    schema: positiveNumber,
+    default: '1.8',
+    doc: 'Gorgias activities per second (API-key limit: 40 requests per 20 s).',
+  },
+
+  // API
+  PORT: { schema: port, default: '3000', doc: 'HTTP port of the API (webhooks, health, dashboard).' },
+  PUBLIC_URL: {
+    schema: url,
+    default: 'http://localhost:3000',
+    doc: 'Public base URL of the API, used in tracked links in emails.',
+  },
+} satisfies Record<string, Variable>;
+
+export type VariableName = keyof typeof variables;
+
+function read(env: Env) {
+  const problems: string[] = [];
+  const values: Record<string, unknown> = {};
+  for (const [name, spec] of Object.entries(variables) as [VariableName, Variable][]) {
+    const raw = env[name];
+    const given = raw !== undefined && raw.trim() !== '';
+    if (!given && spec.default === undefined) {
+      values[name] = undefined;
+      continue;
+    }
+    const result = spec.schema.safeParse(given ? raw : spec.default);
+    if (result.success) values[name] = result.data;
+    else {
+      const expected = result.error.issues.map((i) => i.message).join('; ');
+      // The offending value is shown only for non-secrets.
+      const shown = spec.secret ? '' : ` (got "${raw}")`;
+      problems.push(`${name}: ${expected}${shown}`);
+    }
+  }
+  return { problems, values };
+}
+
+export function loadConfig(env: Env = process.env) {
+  const { problems, values: v } = read(env);
+  const get = <T>(name: VariableName) => v[name] as T;
+
+  const temporalAddress = get<string | undefined>('TEMPORAL_ADDRESS');
+  const apiKey = get<string | undefined>('TEMPORAL_API_KEY');
+  const clientCertPath = get<string | undefined>('TEMPORAL_TLS_CLIENT_CERT_PATH');
+  const clientKeyPath = get<string | undefined>('TEMPORAL_TLS_CLIENT_KEY_PATH');
+  if (Boolean(clientCertPath) !== Boolean(clientKeyPath)) {
+    problems.push(
+      'TEMPORAL_TLS_CLIENT_CERT_PATH and TEMPORAL_TLS_CLIENT_KEY_PATH: expected both or neither (mTLS needs the certificate and its key)',
+    );
+  }
+  if ((apiKey || clientCertPath) && !temporalAddress) {
+    problems.push(
+      'TEMPORAL_ADDRESS: expected host:port of the Temporal cluster when an API key or client certificate is set',
+    );
+  }
+  if (problems.length > 0) throw new ConfigError(problems);
+
+  const dataDir = path.resolve(get<string>('DATA_DIR'));
+  const tlsFlag = get<boolean | undefined>('TEMPORAL_TLS');
+  const tlsEnabled = tlsFlag ?? Boolean(apiKey || clientCertPath);
+  const taskQueue = get<string>('TEMPORAL_TASK_QUEUE');
+
+  return {
+    env: get<'development' | 'production' | 'test'>('NODE_ENV'),
+    logLevel: get<'debug' | 'info' | 'warn' | 'error'>('LOG_LEVEL'),
+    dataDir,
+    temporal: {
+      /** Undefined: the local dev server (started by `npm start`). */
+      address: temporalAddress,
+      namespace: get<string>('TEMPORAL_NAMESPACE'),
+      apiKey,
+      tls: tlsEnabled
+        ? {
+            clientCertPath,
+            clientKeyPath,
+            serverCaCertPath: get<string | undefined>('TEMPORAL_TLS_SERVER_CA_CERT_PATH'),
+            serverName: get<string | undefined>('TEMPORAL_TLS_SERVER_NAME'),
+          }
+        : undefined,
+      taskQueue,
+      uiUrl: get<string>('TEMPORAL_UI_URL'),
+      dev: {
+        port: get<number>('TEMPORAL_DEV_PORT'),
+        uiPort: get<number>('TEMPORAL_DEV_UI_PORT'),
+        dbFile: path.join(dataDir, 'temporal.sqlite'),
+        cliPath: get<string | undefined>('TEMPORAL_CLI_PATH'),
+        testServerPath: get<string | undefined>('TEMPORAL_TEST_SERVER_PATH'),
+      },
+    },
+    worker: {
+      maxCachedWorkflows: get<number>('WORKER_MAX_CACHED_WORKFLOWS'),
+      maxConcurrentWorkflowTaskExecutions: get<number>('WORKER_MAX_CONCURRENT_WORKFLOW_TASKS'),
+      maxConcurrentActivityTaskExecutions: get<number>('WORKER_MAX_CONCURRENT_ACTIVITIES'),
+      shutdownGraceMs: get<number>('WORKER_SHUTDOWN_GRACE'),
+      bundlePath: path.resolve(get<string>('WORKFLOW_BUNDLE_PATH')),
+    },
+    pacing: {
+      klaviyo: get<number>('KLAVIYO_MAX_PER_SECOND'),
+      shopify: get<number>('SHOPIFY_MAX_PER_SECOND'),
+      gorgias: get<number>('GORGIAS_MAX_PER_SECOND'),
+    },
+    api: {
+      port: get<number>('PORT'),
+      publicUrl: get<string>('PUBLIC_URL').replace(/\/$/, ''),
+    },
+  };
+}
+
+export type Config = ReturnType<typeof loadConfig>;
+
+/** Address the clients connect to: the configured cluster or the local dev server. */
+export function temporalAddressOf(config: Config): string {
+  return config.temporal.address ?? `127.0.0.1:${config.temporal.dev.port}`;
+}
+
+/** A log-safe summary of the effective configuration: secrets are reported only as set/unset. */
+export function describeConfig(env: Env = process.env): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [name, spec] of Object.entries(variables) as [VariableName, Variable][]) {
+    const raw = env[name];
+    if (raw === undefined || raw === '') continue;
+    out[name] = spec.secret ? '(set)' : raw;
+  }
+  return out;
+}
+
+/**
+ * Load the configuration or stop the process with a readable message (no stack trace): the
+ * entry points (`npm start`, the worker, the API) call this first.
+ */
+export function loadConfigOrExit(env: Env = process.env): Config {
+  try {
+    return loadConfig(env);
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      console.error(`${err.message}\nFix the variables above (see "Settings" in README.md) and start again.`);
+      process.exit(78); // EX_CONFIG
+    }
+    throw err;
+  }
+}
+
+// Re-exported for modules that validate their own composite values (e.g. vendor settings).
+export const schemas = {
+  bool,
+  port,
+  positiveInt,
+  positiveNumber,
+  nonEmpty,
+  duration,
+  durationList,
+  percentList,
+  moneyByCurrency,
+  url,
+  timezone,
+  hourOfDay,
+  csv,
+};

@@ -1,0 +1,14 @@
+import type { Config } from '../config';
+import type { ActivityTaskQueues } from '../workflows/messages';
+
+/** The workflow queue and the per-vendor activity queues derived from it. */
+export function taskQueues(config: Config): ActivityTaskQueues & { workflows: string } {
+  const base = config.temporal.taskQueue;
+  return {
+    workflows: base,
+    local: base,
+    klaviyo: `${base}-klaviyo`,
+    shopify: `${base}-shopify`,
+    gorgias: `${base}-gorgias`,
+  };
+}

@@ -1,0 +1,39 @@
+import assert from 'node:assert/strict';
+import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import { Worker } from '@temporalio/worker';
+import { createTimeSkippingEnv, uniqueId, workflowBundle } from './helpers/temporal';
+import { longWait, pingSignal, pingsQuery } from './workflows/probe';
+
+const HOUR = 3_600_000;
+
+describe('time-skipping test server', function () {
+  let env: TestWorkflowEnvironment;
+  before(async () => {
+    env = await createTimeSkippingEnv();
+  });
+  after(async () => {
+    await env?.teardown();
+  });
+
+  it('completes a 72-hour wait in workflow time and sees a signal sent during it', async function () {
+    const taskQueue = uniqueId(this.test!.title);
+    const worker = await Worker.create({
+      connection: env.nativeConnection,
+      taskQueue,
+      workflowBundle: await workflowBundle(require.resolve('./workflows/probe')),
+    });
+    await worker.runUntil(async () => {
+      const handle = await env.client.workflow.start(longWait, {
+        taskQueue,
+        workflowId: uniqueId(this.test!.title),
+        args: [72 * HOUR],
+      });
+      await env.sleep(30 * HOUR);
+      await handle.signal(pingSignal, 'during the wait');
+      assert.deepEqual(await handle.query(pingsQuery), ['during the wait']);
+      const result = await handle.result();
+      assert.deepEqual(result.pings, ['during the wait']);
+      assert.ok(result.elapsedMs >= 72 * HOUR, `workflow time elapsed: ${result.elapsedMs} ms`);
+    });
+  });
+});
