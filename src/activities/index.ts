@@ -7,6 +7,8 @@
  * each vendor is paced by its own rate cap.
  */
 import type { Config } from '../config';
+import { buildMetricsActivities } from './metrics';
+import { buildVendorActivities } from './vendors';
 import type { GorgiasActivities, KlaviyoActivities, LocalActivities, ShopifyActivities } from './contracts';
 
 export type Activities = KlaviyoActivities & ShopifyActivities & GorgiasActivities & LocalActivities;
@@ -56,8 +58,15 @@ export interface WiredActivities {
 }
 
 /** Real dependencies for the worker, chosen by the configuration. */
-export async function buildActivityDeps(_config: Config): Promise<WiredActivities> {
-  // Filled in by the vendor-integrations and metrics work (issues 4 and 6).
-  await Promise.resolve();
-  throw new Error('buildActivityDeps: vendor wiring not implemented yet');
+export async function buildActivityDeps(config: Config): Promise<WiredActivities> {
+  const vendors = await buildVendorActivities(config);
+  const metrics = await buildMetricsActivities(config);
+  return {
+    activities: createActivities({ ...vendors, local: metrics.local }),
+    modes: vendors.modes,
+    close: async () => {
+      await vendors.close();
+      await metrics.close();
+    },
+  };
 }
