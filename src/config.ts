@@ -139,6 +139,12 @@ export const variables = {
     doc: 'Folder for local state: the dev server SQLite file, the metrics database, the sandbox outbox, dead letters.',
   },
 
+  DATABASE_URL: {
+    schema: z.string().regex(/^postgres(ql)?:\/\/.+/, 'expected a postgres:// connection URL'),
+    secret: true,
+    doc: "PostgreSQL for the app's own data (relay bookkeeping, metrics). Unset: SQLite in DATA_DIR.",
+  },
+
   // Temporal connection (names follow @temporalio/envconfig)
   TEMPORAL_ADDRESS: {
     schema: hostPort,
@@ -297,6 +303,11 @@ export function loadConfig(env: Env = process.env) {
     env: get<'development' | 'production' | 'test'>('NODE_ENV'),
     logLevel: get<'debug' | 'info' | 'warn' | 'error'>('LOG_LEVEL'),
     dataDir,
+    database: {
+      /** PostgreSQL URL; undefined means SQLite at `sqliteFile`. */
+      url: get<string | undefined>('DATABASE_URL'),
+      sqliteFile: path.join(dataDir, 'cart-recovery.sqlite'),
+    },
     temporal: {
       /** Undefined: the local dev server (started by `npm start`). */
       address: temporalAddress,
