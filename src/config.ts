@@ -110,6 +110,37 @@ const csv = z.string().transform((v) =>
     .map((s) => s.trim())
     .filter(Boolean),
 );
+/** `1mb`, `512kb`, `2048` (bytes) -> a byte count. */
+const byteSize = z.string().transform((v, ctx) => {
+  const m = /^\s*(\d+)\s*(b|kb|mb)?\s*$/i.exec(v);
+  const bytes = m
+    ? Number(m[1]) * ({ b: 1, kb: 1024, mb: 1024 * 1024 }[(m[2] ?? 'b').toLowerCase()] ?? 1)
+    : 0;
+  if (!m || bytes <= 0) {
+    ctx.addIssue({ code: 'custom', message: 'expected a size above 0 such as 512kb, 1mb or 65536 (bytes)' });
+    return z.NEVER;
+  }
+  return bytes;
+});
+/** `a.myshopify.com=s1,a.myshopify.com=s2,b.myshopify.com=s3` -> { shop: [secrets] } (a shop repeats during a rotation). */
+const shopSecrets = z.string().transform((v, ctx) => {
+  const out: Record<string, string[]> = {};
+  for (const entry of v
+    .split(',')
+    .map((e) => e.trim())
+    .filter(Boolean)) {
+    const at = entry.indexOf('=');
+    const shop = entry.slice(0, at).trim().toLowerCase();
+    const secret = entry.slice(at + 1).trim();
+    if (at <= 0 || !/^[a-z0-9][a-z0-9.-]*$/.test(shop) || !secret) {
+      // The entry itself is not shown: it holds a secret.
+      ctx.addIssue({ code: 'custom', message: 'expected shop-domain=secret pairs, comma-separated' });
+      return z.NEVER;
+    }
+    (out[shop] ??= []).push(secret);
+  }
+  return out;
+});
 
 interface Variable {
   schema: z.ZodType;
@@ -248,6 +279,42 @@ export const variables = {
     default: 'http://localhost:3000',
     doc: 'Public base URL of the API, used in tracked links in emails.',
   },
+
+  // Shopify webhook relay (POST /webhooks/shopify)
+  SHOPIFY_WEBHOOK_SECRET: {
+    schema: csv,
+    secret: true,
+    doc: "Secret(s) Shopify signs webhooks with (the app's client secret); comma-separated while rotating. Unset: every delivery is refused with 401.",
+  },
+  SHOPIFY_WEBHOOK_SHOP_SECRETS: {
+    schema: shopSecrets,
+    secret: true,
+    doc: 'Per-shop webhook secrets as shop.myshopify.com=secret pairs, comma-separated (repeat a shop while rotating); for a listed shop they replace SHOPIFY_WEBHOOK_SECRET.',
+  },
+  WEBHOOK_BODY_LIMIT: {
+    schema: byteSize,
+    default: '1mb',
+    doc: 'Largest webhook body accepted; larger deliveries are answered 413.',
+  },
+  WEBHOOK_TEMPORAL_TIMEOUT: {
+    schema: duration,
+    default: '4s',
+    doc: 'Deadline of the hand-over to Temporal before answering 503; Shopify waits 5 s for an answer, so keep it below.',
+  },
+  WEBHOOK_DEDUPE_RETENTION: {
+    schema: duration,
+    default: '7d',
+    doc: 'How long delivered webhook ids are remembered to ignore repeats (Shopify retries for about 4 h).',
+  },
+  DEMO_TRAFFIC: {
+    schema: bool,
+    doc: '`npm start` runs the webhook simulator against its own API. Default: on when no vendor or Temporal cluster is configured (local sandbox).',
+  },
+  DEMO_TRAFFIC_RATE: {
+    schema: positiveNumber,
+    default: '6',
+    doc: 'Simulated shoppers per minute started by DEMO_TRAFFIC.',
+  },
 } satisfies Record<string, Variable>;
 
 export type VariableName = keyof typeof variables;
@@ -292,6 +359,13 @@ export function loadConfig(env: Env = process.env) {
       'TEMPORAL_ADDRESS: expected host:port of the Temporal cluster when an API key or client certificate is set',
     );
   }
+  const webhookTimeoutMs = get<number | undefined>('WEBHOOK_TEMPORAL_TIMEOUT');
+  if (webhookTimeoutMs !== undefined && webhookTimeoutMs >= 5_000) {
+    problems.push(
+      `WEBHOOK_TEMPORAL_TIMEOUT: expected less than 5s (Shopify gives up after 5 s and counts a failure; got "${env.WEBHOOK_TEMPORAL_TIMEOUT}")`,
+    );
+  }
+  const vendors = vendorSettings(get, problems);
   if (problems.length > 0) throw new ConfigError(problems);
 
   const dataDir = path.resolve(get<string>('DATA_DIR'));
@@ -346,6 +420,19 @@ export function loadConfig(env: Env = process.env) {
     api: {
       port: get<number>('PORT'),
       publicUrl: get<string>('PUBLIC_URL').replace(/\/$/, ''),
+    },
+    relay: {
+      /** Secrets for shops without their own entry in `shopSecrets`. */
+      secrets: get<string[] | undefined>('SHOPIFY_WEBHOOK_SECRET') ?? [],
+      shopSecrets: get<Record<string, string[]> | undefined>('SHOPIFY_WEBHOOK_SHOP_SECRETS') ?? {},
+      bodyLimitBytes: get<number>('WEBHOOK_BODY_LIMIT'),
+      temporalTimeoutMs: get<number>('WEBHOOK_TEMPORAL_TIMEOUT'),
+      dedupeRetentionMs: get<number>('WEBHOOK_DEDUPE_RETENTION'),
+    },
+    demoTraffic: {
+      /** Undefined: decided by `npm start` (on in the local sandbox). */
+      enabled: get<boolean | undefined>('DEMO_TRAFFIC'),
+      shoppersPerMinute: get<number>('DEMO_TRAFFIC_RATE'),
     },
   };
 }
