@@ -272,6 +272,126 @@ export const variables = {
     doc: 'Gorgias activities per second (API-key limit: 40 requests per 20 s).',
   },
 
+  KLAVIYO_PROFILES_MAX_PER_SECOND: {
+    schema: positiveNumber,
+    default: '2',
+    doc: 'Klaviyo profile look-ups (enrichment) per second, on their own task queue: with predictive analytics Klaviyo allows 10/s burst, 150/min steady.',
+  },
+
+  // Vendors: each one is live when its credentials are set, the local sandbox otherwise
+  VENDOR_HTTP_TIMEOUT: {
+    schema: duration,
+    default: '10s',
+    doc: 'Timeout of one HTTP call to Klaviyo, Shopify or Gorgias; a timed-out call is retried by Temporal.',
+  },
+  EMAIL_LOCALE: {
+    schema: z.string().refine(
+      (tag) => {
+        try {
+          return Intl.NumberFormat.supportedLocalesOf([tag]).length > 0;
+        } catch {
+          return false;
+        }
+      },
+      { message: 'expected a BCP 47 locale such as en-US or de-DE' },
+    ),
+    default: 'en-US',
+    doc: 'Locale of the preformatted prices and dates in the email properties (`total_formatted`, ...).',
+  },
+  KLAVIYO_PRIVATE_API_KEY: {
+    schema: z
+      .string()
+      .trim()
+      .regex(/^pk_[A-Za-z0-9]{10,}$/, 'expected a Klaviyo private API key (pk_...)'),
+    secret: true,
+    doc: 'Klaviyo private API key (scopes: events:write, profiles:read, segments:read, accounts:read). Unset: the sandbox.',
+  },
+  KLAVIYO_BASE_URL: {
+    schema: url,
+    doc: 'Klaviyo API base URL (default https://a.klaviyo.com); for tests and proxies.',
+  },
+  KLAVIYO_RECOVERY_METRIC: {
+    schema: nonEmpty,
+    default: 'Cart Recovery Touch',
+    doc: 'Name of the Klaviyo metric whose events trigger the recovery flow.',
+  },
+  KLAVIYO_VIP_CLV_THRESHOLD: {
+    schema: z.coerce.number({ message: 'expected a number' }).nonnegative('expected a number of 0 or more'),
+    doc: 'Historic customer lifetime value (Klaviyo account currency) at or above which a customer is VIP.',
+  },
+  KLAVIYO_VIP_SEGMENT_ID: {
+    schema: z
+      .string()
+      .trim()
+      .regex(/^[A-Za-z0-9]{4,}$/, 'expected a Klaviyo segment id such as XyZ123'),
+    doc: 'Klaviyo segment whose members are VIP (checked in addition to the CLV threshold).',
+  },
+  SHOPIFY_SHOP_DOMAIN: {
+    schema: z
+      .string()
+      .trim()
+      .toLowerCase()
+      .regex(
+        /^[a-z0-9][a-z0-9-]*\.myshopify\.com$/,
+        "expected the shop's myshopify.com domain, e.g. mystore.myshopify.com",
+      ),
+    doc: "The shop's myshopify.com domain (the Admin API does not answer on custom domains).",
+  },
+  SHOPIFY_ADMIN_ACCESS_TOKEN: {
+    schema: nonEmpty,
+    secret: true,
+    doc: 'Admin API access token (scopes: write_discounts, read_products, read_inventory). Unset: the sandbox.',
+  },
+  SHOPIFY_API_VERSION: {
+    schema: z
+      .string()
+      .trim()
+      .regex(/^\d{4}-(01|04|07|10)$/, 'expected a Shopify API version such as 2025-10')
+      .refine((v) => v >= '2025-10', {
+        message: 'expected 2025-10 or later (discount codes are targeted with `context`, added in 2025-10)',
+      }),
+    default: '2025-10',
+    doc: 'Shopify Admin GraphQL API version.',
+  },
+  SHOPIFY_ADMIN_BASE_URL: {
+    schema: url,
+    doc: 'Admin API base URL (default https://<SHOPIFY_SHOP_DOMAIN>); for tests and proxies.',
+  },
+  DISCOUNT_CODE_SECRET: {
+    schema: z.string().min(16, 'expected at least 16 characters (e.g. `openssl rand -hex 32`)'),
+    secret: true,
+    doc: 'Secret from which discount codes are derived (HMAC of the touch key), so a retry finds the code it created. Required when Shopify is live; never change it while carts are in flight.',
+  },
+  GORGIAS_DOMAIN: {
+    schema: z
+      .string()
+      .trim()
+      .toLowerCase()
+      .transform((v) => v.replace(/\.gorgias\.com$/, ''))
+      .pipe(
+        z
+          .string()
+          .regex(
+            /^[a-z0-9][a-z0-9-]*$/,
+            'expected your Gorgias subdomain, e.g. mystore (for mystore.gorgias.com)',
+          ),
+      ),
+    doc: 'Gorgias account subdomain (mystore for mystore.gorgias.com).',
+  },
+  GORGIAS_USERNAME: {
+    schema: z.email({ message: 'expected the email address of the Gorgias user owning the API key' }),
+    doc: 'Email of the Gorgias user whose API key is used (HTTP Basic user name).',
+  },
+  GORGIAS_API_KEY: {
+    schema: nonEmpty,
+    secret: true,
+    doc: 'Gorgias REST API key. Unset: the sandbox.',
+  },
+  GORGIAS_BASE_URL: {
+    schema: url,
+    doc: 'Gorgias API base URL (default https://<GORGIAS_DOMAIN>.gorgias.com); for tests and proxies.',
+  },
+
   // API
   PORT: { schema: port, default: '3000', doc: 'HTTP port of the API (webhooks, health, dashboard).' },
   PUBLIC_URL: {
@@ -366,6 +486,7 @@ export function loadConfig(env: Env = process.env) {
     );
   }
   const vendors = vendorSettings(get, problems);
+  const vendors = vendorSettings(get, problems);
   if (problems.length > 0) throw new ConfigError(problems);
 
   const dataDir = path.resolve(get<string>('DATA_DIR'));
@@ -413,10 +534,12 @@ export function loadConfig(env: Env = process.env) {
       bundlePath: path.resolve(get<string>('WORKFLOW_BUNDLE_PATH')),
     },
     pacing: {
+      klaviyoProfiles: get<number>('KLAVIYO_PROFILES_MAX_PER_SECOND'),
       klaviyo: get<number>('KLAVIYO_MAX_PER_SECOND'),
       shopify: get<number>('SHOPIFY_MAX_PER_SECOND'),
       gorgias: get<number>('GORGIAS_MAX_PER_SECOND'),
     },
+    vendors: vendors!,
     api: {
       port: get<number>('PORT'),
       publicUrl: get<string>('PUBLIC_URL').replace(/\/$/, ''),
@@ -433,6 +556,89 @@ export function loadConfig(env: Env = process.env) {
       /** Undefined: decided by `npm start` (on in the local sandbox). */
       enabled: get<boolean | undefined>('DEMO_TRAFFIC'),
       shoppersPerMinute: get<number>('DEMO_TRAFFIC_RATE'),
+    },
+  };
+}
+
+/**
+ * Which vendors are live. A vendor is live when its credential is set and in the sandbox when
+ * nothing of it is set; anything in between (a key without its domain, say) is a mistake that
+ * must stop start-up rather than silently fall back to the sandbox.
+ */
+function vendorSettings(get: <T>(name: VariableName) => T, problems: string[]) {
+  const given = (...names: VariableName[]) => names.filter((n) => get<unknown>(n) !== undefined);
+  const requireAll = (vendor: string, switches: VariableName[], required: VariableName[]) => {
+    const set = given(...switches);
+    if (set.length === 0) return false;
+    for (const name of required) {
+      if (get<unknown>(name) === undefined) {
+        problems.push(
+          `${name}: expected a value, because ${set.join(', ')} ${set.length > 1 ? 'are' : 'is'} set (${vendor} is half-configured; unset ${set.length > 1 ? 'them' : 'it'} to use the sandbox)`,
+        );
+      }
+    }
+    return true;
+  };
+
+  const klaviyoLive = requireAll(
+    'Klaviyo',
+    ['KLAVIYO_PRIVATE_API_KEY', 'KLAVIYO_BASE_URL', 'KLAVIYO_VIP_SEGMENT_ID'],
+    ['KLAVIYO_PRIVATE_API_KEY'],
+  );
+  const shopifyLive = requireAll(
+    'Shopify',
+    ['SHOPIFY_ADMIN_ACCESS_TOKEN', 'SHOPIFY_SHOP_DOMAIN', 'SHOPIFY_ADMIN_BASE_URL', 'DISCOUNT_CODE_SECRET'],
+    ['SHOPIFY_SHOP_DOMAIN', 'SHOPIFY_ADMIN_ACCESS_TOKEN', 'DISCOUNT_CODE_SECRET'],
+  );
+  const gorgiasLive = requireAll(
+    'Gorgias',
+    ['GORGIAS_API_KEY', 'GORGIAS_DOMAIN', 'GORGIAS_USERNAME', 'GORGIAS_BASE_URL'],
+    ['GORGIAS_DOMAIN', 'GORGIAS_USERNAME', 'GORGIAS_API_KEY'],
+  );
+  if (problems.length > 0) return undefined;
+
+  const shopDomain = get<string>('SHOPIFY_SHOP_DOMAIN');
+  const gorgiasDomain = get<string>('GORGIAS_DOMAIN');
+  const trimSlash = (u: string) => u.replace(/\/+$/, '');
+  return {
+    httpTimeoutMs: get<number>('VENDOR_HTTP_TIMEOUT'),
+    emailLocale: get<string>('EMAIL_LOCALE'),
+    klaviyo: {
+      recoveryMetric: get<string>('KLAVIYO_RECOVERY_METRIC'),
+      vipClvThreshold: get<number | undefined>('KLAVIYO_VIP_CLV_THRESHOLD') ?? null,
+      vipSegmentId: get<string | undefined>('KLAVIYO_VIP_SEGMENT_ID') ?? null,
+      /** Null: the sandbox. */
+      live: klaviyoLive
+        ? {
+            privateApiKey: get<string>('KLAVIYO_PRIVATE_API_KEY'),
+            baseUrl: trimSlash(get<string | undefined>('KLAVIYO_BASE_URL') ?? 'https://a.klaviyo.com'),
+          }
+        : null,
+    },
+    shopify: {
+      apiVersion: get<string>('SHOPIFY_API_VERSION'),
+      /** Null: the sandbox. */
+      live: shopifyLive
+        ? {
+            shopDomain,
+            accessToken: get<string>('SHOPIFY_ADMIN_ACCESS_TOKEN'),
+            baseUrl: trimSlash(get<string | undefined>('SHOPIFY_ADMIN_BASE_URL') ?? `https://${shopDomain}`),
+            discountCodeSecret: get<string>('DISCOUNT_CODE_SECRET'),
+          }
+        : null,
+    },
+    gorgias: {
+      /** Null: the sandbox. */
+      live: gorgiasLive
+        ? {
+            domain: gorgiasDomain,
+            username: get<string>('GORGIAS_USERNAME'),
+            apiKey: get<string>('GORGIAS_API_KEY'),
+            baseUrl: trimSlash(
+              get<string | undefined>('GORGIAS_BASE_URL') ?? `https://${gorgiasDomain}.gorgias.com`,
+            ),
+          }
+        : null,
     },
   };
 }
