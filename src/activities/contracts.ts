@@ -113,6 +113,29 @@ export interface RecoveryEmail {
   discount: { code: string; percent: number; expiresAt: string } | null;
 }
 
+/**
+ * One Shopify step before a touch: look up the cart's variants (stock, images) and, when at
+ * least one item is still available, revoke the previous touch's code and issue this touch's.
+ * Done as one activity so that a touch costs one Shopify action, not three; each call inside
+ * carries its own business key, so a retry repeats nothing.
+ */
+export interface PrepareTouchInput {
+  key: string;
+  stock: StockInput;
+  /** The code of this touch, or null when the ladder says 0 %. */
+  issue: IssueCodeInput | null;
+  /** The previous touch's code to revoke when a new one replaces it. */
+  revoke: RevokeCodeInput | null;
+}
+
+export interface PreparedTouch {
+  variants: VariantFacts[];
+  /** Null when nothing was issued (0 % or no item available). */
+  code: DiscountCode | null;
+  /** True when `revoke` was carried out. */
+  revoked: boolean;
+}
+
 export interface SupportTicketInput {
   key: string;
   shop: string;
@@ -170,6 +193,11 @@ export interface ShopifyActivities {
   lookupVariants(input: StockInput): Promise<VariantFacts[]>;
   issueDiscountCode(input: IssueCodeInput): Promise<DiscountCode>;
   revokeDiscountCode(input: RevokeCodeInput): Promise<void>;
+}
+
+/** Compositions of the vendor activities above (src/activities/touch.ts). */
+export interface TouchActivities {
+  prepareTouch(input: PrepareTouchInput): Promise<PreparedTouch>;
 }
 
 export interface GorgiasActivities {

@@ -9,9 +9,20 @@
 import type { Config } from '../config';
 import { buildMetricsActivities } from './metrics';
 import { buildVendorActivities } from './vendors';
-import type { GorgiasActivities, KlaviyoActivities, LocalActivities, ShopifyActivities } from './contracts';
+import type {
+  GorgiasActivities,
+  KlaviyoActivities,
+  LocalActivities,
+  ShopifyActivities,
+  TouchActivities,
+} from './contracts';
+import { prepareTouch } from './touch';
 
-export type Activities = KlaviyoActivities & ShopifyActivities & GorgiasActivities & LocalActivities;
+export type Activities = KlaviyoActivities &
+  ShopifyActivities &
+  TouchActivities &
+  GorgiasActivities &
+  LocalActivities;
 export type QueueKind = 'klaviyo' | 'shopify' | 'gorgias' | 'local';
 
 export const ACTIVITY_QUEUE: Record<keyof Activities, QueueKind> = {
@@ -20,6 +31,7 @@ export const ACTIVITY_QUEUE: Record<keyof Activities, QueueKind> = {
   lookupVariants: 'shopify',
   issueDiscountCode: 'shopify',
   revokeDiscountCode: 'shopify',
+  prepareTouch: 'shopify',
   createSupportTicket: 'gorgias',
   recordMetric: 'local',
 };
@@ -37,6 +49,7 @@ export const createActivities = (deps: ActivityDeps): Activities => ({
   lookupVariants: (input) => deps.shopify.lookupVariants(input),
   issueDiscountCode: (input) => deps.shopify.issueDiscountCode(input),
   revokeDiscountCode: (input) => deps.shopify.revokeDiscountCode(input),
+  prepareTouch: (input) => prepareTouch(deps.shopify, input),
   createSupportTicket: (input) => deps.gorgias.createSupportTicket(input),
   recordMetric: (event) => deps.local.recordMetric(event),
 });

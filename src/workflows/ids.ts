@@ -17,3 +17,14 @@ export function cartWorkflowId(shop: string, checkoutToken: string): string {
 export function checkoutKey(shop: string, checkoutToken: string): string {
   return `${normaliseShopDomain(shop)}:${checkoutToken.trim()}`;
 }
+
+/** Workflow type of the per-customer gate that grants the right to run a sequence. */
+export const CUSTOMER_GATE_WORKFLOW_TYPE = 'customerGate';
+
+/**
+ * `customer:<shop>:<customer-key>`. The key is a hash of the normalised email (see
+ * `customerKey`), so no email address ever appears in a workflow id or in the Web UI.
+ */
+export function customerGateWorkflowId(shop: string, customerKey: string): string {
+  return `customer:${normaliseShopDomain(shop)}:${customerKey}`;
+}

@@ -101,6 +101,8 @@ export type Stage =
 
 export type Outcome =
   | 'converted_before_abandonment'
+  /** Ordered after abandonment but before any touch went out (e.g. during quiet hours). */
+  | 'converted_before_first_touch'
   | 'recovered'
   | 'not_recovered'
   | 'deleted'
@@ -113,6 +115,8 @@ export type Outcome =
   | 'frequency_capped'
   | 'out_of_stock'
   | 'invalid_email'
+  /** A vendor refused our data for good (FailureType.VendorRefused); see the worker logs. */
+  | 'vendor_refused'
   | 'control_group_not_recovered'
   | 'control_group_recovered';
 
@@ -134,6 +138,8 @@ export interface CartRecoveryStatus {
   touches: TouchRecord[];
   nextTouchDueAt: string | null;
   lastActivityAt: string | null;
+  /** When the checkout was last found abandoned (null while watching). */
+  abandonedAt: string | null;
   ticketId: string | null;
   outcome: Outcome | null;
   /** Order that ended the sequence, when there was one. */
@@ -141,3 +147,23 @@ export interface CartRecoveryStatus {
 }
 
 export const statusQuery = defineQuery<CartRecoveryStatus>('status');
+
+/** Input of the per-customer gate (`customerGate`): one running sequence per customer and shop. */
+export interface CustomerGateInput {
+  shop: string;
+  customerKey: string;
+  /** Workflow id of the cart that holds the right to run a sequence. */
+  holder: string;
+  /** Quiet time after the holder's sequence ends before the gate lets another one start. */
+  cooldownMs: number;
+}
+
+export interface CustomerGateStatus {
+  holder: string;
+  releasedAt: string | null;
+  cooldownUntil: string | null;
+}
+
+/** Sent by the holding cart when its sequence ends (for any reason). */
+export const releaseGateSignal = defineSignal<[{ holder: string }]>('releaseGate');
+export const gateStatusQuery = defineQuery<CustomerGateStatus>('gateStatus');

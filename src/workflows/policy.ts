@@ -75,3 +75,47 @@ export const DEMO_POLICY: RecoveryPolicy = {
   quietHours: { startHour: 0, endHour: 0 },
   timerJitterMs: 2_000,
 };
+
+/**
+ * Problems with a policy, as readable sentences (empty when it is sound). Shared by the
+ * configuration (a wrong RECOVERY_* value stops start-up) and by the workflow (a cart started
+ * with an unsound policy fails at once instead of misbehaving for days).
+ */
+export function policyProblems(policy: RecoveryPolicy): string[] {
+  const problems: string[] = [];
+  const delays = policy.touchDelaysMs;
+  if (!(policy.abandonAfterMs > 0)) problems.push('abandonAfterMs must be above 0');
+  if (delays.length === 0) problems.push('touchDelaysMs must list at least one touch');
+  if (delays.some((d, i) => i > 0 && d <= delays[i - 1]!)) {
+    problems.push('touchDelaysMs must be strictly increasing (each touch later than the previous)');
+  }
+  if (delays.length > 0 && delays[0]! < policy.abandonAfterMs) {
+    problems.push(
+      'the first touch delay cannot be shorter than abandonAfterMs (no email before abandonment)',
+    );
+  }
+  for (const segment of SEGMENTS) {
+    const ladder = policy.discountLadders[segment];
+    if (ladder.length !== delays.length) {
+      problems.push(`discountLadders.${segment} has ${ladder.length} steps for ${delays.length} touches`);
+    }
+    if (ladder.some((p) => !Number.isInteger(p) || p < 0 || p > 100)) {
+      problems.push(`discountLadders.${segment} must hold whole percentages 0..100`);
+    }
+  }
+  const { startHour, endHour } = policy.quietHours;
+  for (const h of [startHour, endHour]) {
+    if (!Number.isInteger(h) || h < 0 || h > 23) problems.push('quietHours hours must be whole hours 0..23');
+  }
+  if (!(policy.discountValidityMs > 0)) problems.push('discountValidityMs must be above 0');
+  if (!(policy.attributionWindowMs > 0)) problems.push('attributionWindowMs must be above 0');
+  if (!(policy.cooldownMs >= 0)) problems.push('cooldownMs cannot be negative');
+  if (!(policy.timerJitterMs >= 0)) problems.push('timerJitterMs cannot be negative');
+  if (!(policy.controlGroupPercent >= 0 && policy.controlGroupPercent <= 100)) {
+    problems.push('controlGroupPercent must be within 0..100');
+  }
+  if (!(policy.continueAsNewAfterEvents >= 100)) {
+    problems.push('continueAsNewAfterEvents must be at least 100 (a touch alone takes about 30 events)');
+  }
+  return problems;
+}
