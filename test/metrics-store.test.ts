@@ -1,0 +1,368 @@
+import assert from 'node:assert/strict';
+import { openDatabase, type Database } from '../src/db';
+import { InvalidMetricError, openMetricsStore, type MetricsStore } from '../src/metrics/store';
+import { fromMicros, toMicros, dividedBy, InvalidMoneyError } from '../src/metrics/money';
+import type { MetricEvent } from '../src/activities/contracts';
+import { freshPostgresDatabase } from './helpers/postgres';
+import { cartEvents } from './helpers/metric-events';
+
+const backends: [string, () => Promise<Database | undefined>][] = [
+  ['sqlite', () => openDatabase({ sqliteFile: ':memory:' })],
+  [
+    'postgres',
+    async () => {
+      const url = await freshPostgresDatabase();
+      return url ? openDatabase({ url, sqliteFile: '' }) : undefined;
+    },
+  ],
+];
+
+const ALL = { from: '2026-01-01', to: '2026-12-31' };
+
+async function recordAll(store: MetricsStore, events: MetricEvent[]) {
+  for (const e of events) await store.record(e);
+}
+
+describe('money in micro-units', () => {
+  it('round-trips decimal strings exactly and keeps the currency digits', () => {
+    assert.equal(toMicros('59.97'), 59_970_000);
+    assert.equal(fromMicros(59_970_000, 'USD'), '59.97');
+    assert.equal(fromMicros(toMicros('1500'), 'JPY'), '1500');
+    assert.equal(fromMicros(toMicros('1.234'), 'KWD'), '1.234');
+    assert.equal(fromMicros('123456789012345678000000', 'USD'), '123456789012345678.00');
+  });
+  it('divides with half-up rounding to the currency unit', () => {
+    assert.equal(dividedBy(toMicros('10'), 3, 'USD'), '3.33');
+    assert.equal(dividedBy(toMicros('20'), 3, 'USD'), '6.67');
+    assert.equal(dividedBy(toMicros('1000'), 3, 'JPY'), '333');
+  });
+  it('rejects amounts that are not decimal strings', () => {
+    assert.throws(() => toMicros('12,50'), InvalidMoneyError);
+    assert.throws(() => toMicros('1e3'), InvalidMoneyError);
+  });
+});
+
+for (const [name, open] of backends) {
+  describe(`metrics store (${name})`, function () {
+    let db: Database;
+    let store: MetricsStore;
+    beforeEach(async function () {
+      const opened = await open();
+      if (!opened) {
+        // CI installs PostgreSQL; a machine without it must not pass silently as if tested.
+        throw new Error(
+          'no PostgreSQL server binaries (apt-get install postgresql) and no DATABASE_URL_TEST',
+        );
+      }
+      db = opened;
+      store = await openMetricsStore(db);
+    });
+    afterEach(async () => {
+      await db?.close();
+    });
+
+    it('records the same business key once, however often it arrives', async () => {
+      const events = cartEvents({ token: 'c1', abandonedAt: '2026-03-01T10:00:00Z', touches: 2 });
+      for (const e of events) assert.equal(await store.record(e), 'recorded');
+      for (const e of events) assert.equal(await store.record(e), 'duplicate');
+      const rows = await db.query<{ n: number }>('SELECT COUNT(*) AS n FROM metric_events');
+      assert.equal(Number(rows[0]!.n), events.length);
+      const s = await store.summary(ALL);
+      assert.equal(s.headline.abandoned, 1);
+      assert.equal(s.headline.emailsSent, 2);
+    });
+
+    it('aggregates by segment, touch and cohort day, with rates', async () => {
+      await recordAll(store, [
+        ...cartEvents({
+          token: 'w1',
+          segment: 'welcome',
+          abandonedAt: '2026-03-01T10:00:00Z',
+          touches: 2,
+          order: { revenue: '80.00', at: '2026-03-02T09:00:00Z', touch: 2 },
+        }),
+        ...cartEvents({ token: 'w2', segment: 'welcome', abandonedAt: '2026-03-01T11:00:00Z', touches: 1 }),
+        ...cartEvents({
+          token: 'p1',
+          segment: 'premium',
+          value: '300.00',
+          abandonedAt: '2026-03-02T08:00:00Z',
+          touches: 3,
+          order: { revenue: '250.50', at: '2026-03-02T20:00:00Z', touch: 1 },
+        }),
+        ...cartEvents({ token: 'l1', segment: 'loyalty', abandonedAt: '2026-03-05T08:00:00Z', touches: 1 }),
+      ]);
+      await store.recordEngagement({
+        source: 'test',
+        sourceId: 'o1',
+        kind: 'open',
+        shop: 'demo.myshopify.com',
+        checkoutToken: 'w1',
+        touch: 1,
+        at: '2026-03-01T12:00:00Z',
+      });
+      await store.recordEngagement({
+        source: 'test',
+        sourceId: 'c1',
+        kind: 'click',
+        shop: 'demo.myshopify.com',
+        checkoutToken: 'w1',
+        touch: 2,
+        at: '2026-03-01T13:00:00Z',
+      });
+
+      const s = await store.summary({ from: '2026-03-01', to: '2026-03-02' });
+      assert.equal(s.headline.abandoned, 3, 'l1 was abandoned outside the range');
+      assert.equal(s.headline.emailed, 3);
+      assert.equal(s.headline.emailsSent, 6);
+      assert.equal(s.headline.recovered, 2);
+      assert.deepEqual(s.headline.recoveryRate, { count: 2, of: 3, rate: 2 / 3 });
+      assert.deepEqual(s.headline.revenue, [{ currency: 'USD', amount: '330.50' }]);
+      assert.deepEqual(s.headline.revenuePerRecipient, [{ currency: 'USD', amount: '110.17' }]);
+      assert.deepEqual(s.funnel, { abandoned: 3, emailed: 3, clicked: 1, recovered: 2 });
+
+      const welcome = s.bySegment.find((x) => x.segment === 'welcome')!;
+      assert.equal(welcome.carts, 2);
+      assert.equal(welcome.sent, 3);
+      assert.deepEqual(welcome.opens, { count: 1, of: 3, rate: 1 / 3 });
+      assert.deepEqual(welcome.clicks, { count: 1, of: 3, rate: 1 / 3 });
+      assert.deepEqual(welcome.conversions, { count: 1, of: 2, rate: 0.5 });
+      assert.deepEqual(welcome.revenue, [{ currency: 'USD', amount: '80.00' }]);
+      assert.equal(
+        s.bySegment.find((x) => x.segment === 'loyalty'),
+        undefined,
+      );
+
+      assert.deepEqual(
+        s.byTouch.map((t) => [t.touch, t.sent, t.conversions.count, t.revenue]),
+        [
+          [1, 3, 1, [{ currency: 'USD', amount: '250.50' }]],
+          [2, 2, 1, [{ currency: 'USD', amount: '80.00' }]],
+          [3, 1, 0, []],
+        ],
+      );
+      assert.deepEqual(s.revenueByDay, [
+        { day: '2026-03-02', currency: 'USD', amount: '330.50', recovered: 2 },
+      ]);
+      assert.deepEqual(
+        s.recentCarts.map((c) => c.checkoutToken),
+        ['p1', 'w2', 'w1'],
+      );
+      assert.equal(s.recentCarts[2]!.clicked, true);
+    });
+
+    it('keeps money per currency and never adds currencies together', async () => {
+      await recordAll(store, [
+        ...cartEvents({
+          token: 'u',
+          currency: 'USD',
+          abandonedAt: '2026-04-01T10:00:00Z',
+          touches: 1,
+          order: { revenue: '10.00', at: '2026-04-01T12:00:00Z', touch: 1 },
+        }),
+        ...cartEvents({
+          token: 'e',
+          currency: 'EUR',
+          abandonedAt: '2026-04-01T10:00:00Z',
+          touches: 1,
+          order: { revenue: '20.00', at: '2026-04-01T12:00:00Z', touch: 1 },
+        }),
+        ...cartEvents({
+          token: 'j',
+          currency: 'JPY',
+          abandonedAt: '2026-04-01T10:00:00Z',
+          touches: 1,
+          order: { revenue: '1500', at: '2026-04-01T12:00:00Z', touch: 1 },
+        }),
+      ]);
+      const s = await store.summary(ALL);
+      assert.deepEqual(s.headline.revenue, [
+        { currency: 'EUR', amount: '20.00' },
+        { currency: 'JPY', amount: '1500' },
+        { currency: 'USD', amount: '10.00' },
+      ]);
+      assert.deepEqual(s.currencies, ['EUR', 'JPY', 'USD']);
+      assert.equal(s.revenueByDay.length, 3);
+    });
+
+    it('gives the same figures when facts arrive out of order', async () => {
+      const events = cartEvents({
+        token: 'o',
+        abandonedAt: '2026-05-01T10:00:00Z',
+        touches: 2,
+        order: { revenue: '42.00', at: '2026-05-01T15:00:00Z', touch: 2 },
+      });
+      await store.recordEngagement({
+        source: 'test',
+        sourceId: 'early-click',
+        kind: 'click',
+        shop: 'demo.myshopify.com',
+        checkoutToken: 'o',
+        touch: 2,
+        at: '2026-05-01T13:00:00Z',
+      });
+      await recordAll(store, [...events].reverse());
+      const s = await store.summary(ALL);
+      assert.deepEqual(s.funnel, { abandoned: 1, emailed: 1, clicked: 1, recovered: 1 });
+      assert.deepEqual(
+        s.byTouch.map((t) => [t.touch, t.sent, t.clicks.count, t.conversions.count]),
+        [
+          [1, 1, 0, 0],
+          [2, 1, 1, 1],
+        ],
+      );
+      assert.deepEqual(s.headline.revenue, [{ currency: 'USD', amount: '42.00' }]);
+    });
+
+    it('counts an opened touch once and keeps Apple privacy opens apart', async () => {
+      await recordAll(store, cartEvents({ token: 'm', abandonedAt: '2026-06-01T10:00:00Z', touches: 1 }));
+      const open = {
+        source: 'klaviyo',
+        kind: 'open' as const,
+        shop: 'demo.myshopify.com',
+        checkoutToken: 'm',
+        touch: 1,
+      };
+      assert.equal(
+        await store.recordEngagement({
+          ...open,
+          sourceId: 'e1',
+          at: '2026-06-01T11:05:00Z',
+          privacyOpen: true,
+        }),
+        'recorded',
+      );
+      assert.equal(
+        await store.recordEngagement({
+          ...open,
+          sourceId: 'e1',
+          at: '2026-06-01T11:05:00Z',
+          privacyOpen: true,
+        }),
+        'duplicate',
+      );
+      let t = (await store.summary(ALL)).byTouch[0]!;
+      assert.deepEqual([t.opens.count, t.humanOpens.count], [1, 0]);
+      await store.recordEngagement({
+        ...open,
+        sourceId: 'e2',
+        at: '2026-06-01T12:00:00Z',
+        privacyOpen: false,
+      });
+      await store.recordEngagement({
+        ...open,
+        sourceId: 'e3',
+        at: '2026-06-01T13:00:00Z',
+        privacyOpen: false,
+      });
+      t = (await store.summary(ALL)).byTouch[0]!;
+      assert.deepEqual([t.sent, t.opens.count, t.humanOpens.count], [1, 1, 1]);
+    });
+
+    it('reports lift against the control group only when it has members', async () => {
+      await recordAll(store, [
+        ...cartEvents({
+          token: 't1',
+          abandonedAt: '2026-07-01T10:00:00Z',
+          touches: 1,
+          order: { revenue: '50', at: '2026-07-01T12:00:00Z', touch: 1 },
+        }),
+        ...cartEvents({ token: 't2', abandonedAt: '2026-07-01T10:00:00Z', touches: 1 }),
+      ]);
+      assert.equal((await store.summary(ALL)).control, null);
+      await recordAll(store, [
+        ...cartEvents({
+          token: 'k1',
+          control: true,
+          abandonedAt: '2026-07-01T10:00:00Z',
+          order: { revenue: '70', at: '2026-07-02T10:00:00Z', touch: null },
+        }),
+        ...cartEvents({ token: 'k2', control: true, abandonedAt: '2026-07-01T10:00:00Z' }),
+        ...cartEvents({ token: 'k3', control: true, abandonedAt: '2026-07-01T10:00:00Z' }),
+        ...cartEvents({ token: 'k4', control: true, abandonedAt: '2026-07-01T10:00:00Z' }),
+      ]);
+      const s = await store.summary(ALL);
+      assert.equal(s.headline.abandoned, 6);
+      assert.equal(s.headline.treated, 2);
+      assert.deepEqual(
+        s.headline.revenue,
+        [{ currency: 'USD', amount: '50.00' }],
+        'control revenue is not recovered revenue',
+      );
+      assert.ok(s.control);
+      assert.deepEqual(s.control.recoveryRate, { count: 1, of: 4, rate: 0.25 });
+      assert.equal(s.control.liftPoints, 25);
+      assert.equal(s.control.liftRelative, 1);
+      assert.equal(s.control.incrementalRecoveries, 0.5);
+    });
+
+    it('filters by shop', async () => {
+      await recordAll(store, [
+        ...cartEvents({
+          shop: 'a.myshopify.com',
+          token: 'x',
+          abandonedAt: '2026-08-01T10:00:00Z',
+          touches: 1,
+        }),
+        ...cartEvents({
+          shop: 'b.myshopify.com',
+          token: 'x',
+          abandonedAt: '2026-08-01T10:00:00Z',
+          touches: 2,
+        }),
+      ]);
+      assert.deepEqual(await store.shops(), ['a.myshopify.com', 'b.myshopify.com']);
+      const b = await store.summary({ ...ALL, shop: 'B.myshopify.com' });
+      assert.equal(b.headline.abandoned, 1);
+      assert.equal(b.headline.emailsSent, 2);
+      assert.equal((await store.summary(ALL)).headline.abandoned, 2);
+    });
+
+    it('rejects an invalid fact with a message naming the field, and records nothing', async () => {
+      const [abandoned] = cartEvents({ token: 'bad', abandonedAt: '2026-09-01T10:00:00Z' });
+      await assert.rejects(
+        store.record({ ...abandoned!, cartValue: '12,00' } as MetricEvent),
+        (err: Error) => {
+          assert.ok(err instanceof InvalidMetricError);
+          assert.match(err.message, /decimal amount/);
+          return true;
+        },
+      );
+      await assert.rejects(store.record({ ...abandoned!, at: 'yesterday' }), /at: expected an ISO-8601 time/);
+      assert.equal((await store.summary(ALL)).headline.abandoned, 0);
+    });
+
+    it('joins a recipient to the latest touch sent to them before an open', async () => {
+      const link = {
+        shop: 'demo.myshopify.com',
+        checkoutToken: 'r',
+        restoreUrl: 'https://demo.myshopify.com/r',
+        recipientHash: 'h1',
+      };
+      await store.registerLink({ ...link, touch: 1, at: '2026-10-01T10:00:00Z' });
+      await store.registerLink({ ...link, touch: 2, at: '2026-10-02T10:00:00Z' });
+      assert.deepEqual(
+        await store.latestTouchForRecipient('h1', '2026-10-01T18:00:00Z', '2026-09-25T00:00:00Z'),
+        { shop: 'demo.myshopify.com', checkoutToken: 'r', touch: 1 },
+      );
+      assert.equal(
+        (await store.latestTouchForRecipient('h1', '2026-10-03T00:00:00Z', '2026-10-01T00:00:00Z'))?.touch,
+        2,
+      );
+      assert.equal(
+        await store.latestTouchForRecipient('h2', '2026-10-03T00:00:00Z', '2026-09-01T00:00:00Z'),
+        undefined,
+      );
+      assert.equal(
+        (await store.findLink({ shop: 'demo.myshopify.com', checkoutToken: 'r', touch: 2 }))?.restoreUrl,
+        link.restoreUrl,
+      );
+    });
+
+    it('moves the sync watermark forward only', async () => {
+      await store.markSynced('klaviyo', '2026-10-02T00:00:00Z');
+      await store.markSynced('klaviyo', '2026-10-01T00:00:00Z');
+      assert.equal(await store.syncedUntil('klaviyo'), '2026-10-02T00:00:00.000Z');
+    });
+  });
+}
