@@ -435,6 +435,53 @@ export const variables = {
     default: '6',
     doc: 'Simulated shoppers per minute started by DEMO_TRAFFIC.',
   },
+
+  // Metrics: tracked links, dashboard, engagement sync (docs/metrics.md)
+  LINK_SIGNING_SECRET: {
+    schema: z
+      .string()
+      .min(32, 'expected a random secret of at least 32 characters (e.g. `openssl rand -hex 32`)'),
+    secret: true,
+    doc: 'Signs the tracked links (/r/<token>) in emails. Required outside development; in development a secret is generated once into DATA_DIR.',
+  },
+  LINK_TTL: {
+    schema: duration,
+    default: '30d',
+    doc: 'How long a tracked link in an email keeps redirecting to the checkout.',
+  },
+  DASHBOARD_AUTH: {
+    schema: z.enum(['required', 'none', 'disabled'], {
+      message: 'expected required, none (development only, local clients only) or disabled',
+    }),
+    default: 'required',
+    doc: 'required: DASHBOARD_TOKEN or DASHBOARD_USER/DASHBOARD_PASSWORD must be set, or the API refuses to start; none: no credentials (NODE_ENV=development only, and only for clients on this machine); disabled: no /dashboard or /api/metrics.',
+  },
+  DASHBOARD_TOKEN: {
+    schema: z.string().min(16, 'expected a token of at least 16 characters'),
+    secret: true,
+    doc: 'Bearer token for /dashboard and /api/metrics (`Authorization: Bearer <token>`, or ?token= once, kept in a cookie).',
+  },
+  DASHBOARD_USER: { schema: nonEmpty, doc: 'Basic-auth user name for /dashboard and /api/metrics.' },
+  DASHBOARD_PASSWORD: {
+    schema: z.string().min(12, 'expected a password of at least 12 characters'),
+    secret: true,
+    doc: 'Basic-auth password for /dashboard and /api/metrics (with DASHBOARD_USER).',
+  },
+  ENGAGEMENT_SYNC_INTERVAL: {
+    schema: duration,
+    default: '1h',
+    doc: 'How often the Temporal Schedule reads email opens and clicks from Klaviyo.',
+  },
+  ENGAGEMENT_SYNC_OVERLAP: {
+    schema: duration,
+    default: '3h',
+    doc: 'Each sync re-reads this much before the last synced time, to catch events Klaviyo records late (nothing is counted twice).',
+  },
+  ENGAGEMENT_SYNC_BACKFILL: {
+    schema: duration,
+    default: '7d',
+    doc: 'How far back the first sync reads.',
+  },
 } satisfies Record<string, Variable>;
 
 export type VariableName = keyof typeof variables;
@@ -486,7 +533,20 @@ export function loadConfig(env: Env = process.env) {
     );
   }
   const vendors = vendorSettings(get, problems);
-  const vendors = vendorSettings(get, problems);
+  const nodeEnv = get<'development' | 'production' | 'test'>('NODE_ENV');
+  if (nodeEnv === 'production' && !get<string | undefined>('LINK_SIGNING_SECRET')) {
+    problems.push(
+      'LINK_SIGNING_SECRET: expected a random secret of at least 32 characters in production (it signs the links in emails; e.g. `openssl rand -hex 32`)',
+    );
+  }
+  if (Boolean(get('DASHBOARD_USER')) !== Boolean(get('DASHBOARD_PASSWORD'))) {
+    problems.push('DASHBOARD_USER and DASHBOARD_PASSWORD: expected both or neither (basic auth needs both)');
+  }
+  if (get<string>('DASHBOARD_AUTH') === 'none' && nodeEnv !== 'development') {
+    problems.push(
+      `DASHBOARD_AUTH: "none" is allowed only with NODE_ENV=development; set DASHBOARD_TOKEN or DASHBOARD_USER/DASHBOARD_PASSWORD (got NODE_ENV=${nodeEnv})`,
+    );
+  }
   if (problems.length > 0) throw new ConfigError(problems);
 
   const dataDir = path.resolve(get<string>('DATA_DIR'));
@@ -556,6 +616,23 @@ export function loadConfig(env: Env = process.env) {
       /** Undefined: decided by `npm start` (on in the local sandbox). */
       enabled: get<boolean | undefined>('DEMO_TRAFFIC'),
       shoppersPerMinute: get<number>('DEMO_TRAFFIC_RATE'),
+    },
+    metrics: {
+      /** Undefined outside production: the development secret file in `linkSecretFile` is used. */
+      linkSigningSecret: get<string | undefined>('LINK_SIGNING_SECRET'),
+      linkSecretFile: path.join(dataDir, 'link-signing.secret'),
+      linkTtlMs: get<number>('LINK_TTL'),
+      engagementSync: {
+        intervalMs: get<number>('ENGAGEMENT_SYNC_INTERVAL'),
+        overlapMs: get<number>('ENGAGEMENT_SYNC_OVERLAP'),
+        backfillMs: get<number>('ENGAGEMENT_SYNC_BACKFILL'),
+      },
+    },
+    dashboard: {
+      auth: get<'required' | 'none' | 'disabled'>('DASHBOARD_AUTH'),
+      token: get<string | undefined>('DASHBOARD_TOKEN'),
+      user: get<string | undefined>('DASHBOARD_USER'),
+      password: get<string | undefined>('DASHBOARD_PASSWORD'),
     },
   };
 }
