@@ -36,7 +36,8 @@ export default tseslint.config(
           })),
           patterns: [
             {
-              group: ['**/activities', '**/activities/**', '!**/activities/contracts'],
+              // Any activities module except the contracts (types and failure-type constants).
+              regex: '(^|/)activities(/(?!contracts$)[^/]+)*$',
               allowTypeImports: true,
               message: 'Import activities into workflows as types only (proxyActivities<typeof ...>).',
             },
