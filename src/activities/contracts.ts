@@ -207,3 +207,44 @@ export interface GorgiasActivities {
 export interface LocalActivities {
   recordMetric(event: MetricEvent): Promise<void>;
 }
+
+/** The engagement sync (src/workflows/engagement-sync.ts): opens and clicks read from the ESP. */
+export type EngagementKind = 'open' | 'click';
+
+export interface EngagementSyncPlan {
+  /** Null: no engagement source (e.g. Klaviyo in sandbox mode); `notes` says why. */
+  source: 'klaviyo' | null;
+  notes: string[];
+  /** The window to read, [from, until), ISO times. */
+  from: string;
+  until: string;
+  windows: { kind: EngagementKind; metricId: string }[];
+  /** ESP flows that send the recovery emails; message events of other flows are not ours. */
+  flowIds: string[];
+}
+
+export interface EngagementWindowInput {
+  source: 'klaviyo';
+  kind: EngagementKind;
+  metricId: string;
+  from: string;
+  until: string;
+  flowIds: string[];
+}
+
+export interface EngagementWindowCounts {
+  read: number;
+  recorded: number;
+  /** Already recorded by an earlier run (overlapping windows are the norm). */
+  duplicates: number;
+  /** Ours, but no touch matched (e.g. sent before this system recorded links). */
+  unmatched: number;
+  /** Engagement with the merchant's other emails. */
+  notOurs: number;
+}
+
+export interface EngagementSyncActivities {
+  planEngagementSync(): Promise<EngagementSyncPlan>;
+  syncEngagementWindow(input: EngagementWindowInput): Promise<EngagementWindowCounts>;
+  completeEngagementSync(input: { source: 'klaviyo'; until: string }): Promise<void>;
+}

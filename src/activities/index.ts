@@ -9,7 +9,9 @@
 import type { Config } from '../config';
 import { buildMetricsActivities } from './metrics';
 import { buildVendorActivities } from './vendors';
+import type { TrackedLinks } from '../metrics/links';
 import type {
+  EngagementSyncActivities,
   GorgiasActivities,
   KlaviyoActivities,
   LocalActivities,
@@ -22,7 +24,8 @@ export type Activities = KlaviyoActivities &
   ShopifyActivities &
   TouchActivities &
   GorgiasActivities &
-  LocalActivities;
+  LocalActivities &
+  EngagementSyncActivities;
 export type QueueKind = 'klaviyo' | 'shopify' | 'gorgias' | 'local';
 
 export const ACTIVITY_QUEUE: Record<keyof Activities, QueueKind> = {
@@ -34,6 +37,9 @@ export const ACTIVITY_QUEUE: Record<keyof Activities, QueueKind> = {
   prepareTouch: 'shopify',
   createSupportTicket: 'gorgias',
   recordMetric: 'local',
+  planEngagementSync: 'local',
+  syncEngagementWindow: 'local',
+  completeEngagementSync: 'local',
 };
 
 export interface ActivityDeps {
@@ -41,17 +47,35 @@ export interface ActivityDeps {
   shopify: ShopifyActivities;
   gorgias: GorgiasActivities;
   local: LocalActivities;
+  /** The engagement sync's activities (metrics); absent in tests that do not run the sync. */
+  engagement?: EngagementSyncActivities;
+  /** Wraps each email's restore URL in a tracked `/r/<token>` link (metrics); absent: sent as is. */
+  links?: TrackedLinks;
 }
+
+const notWired = (name: string) => () =>
+  Promise.reject(
+    new Error(`${name}: the engagement sync activities are not wired (ActivityDeps.engagement)`),
+  );
 
 export const createActivities = (deps: ActivityDeps): Activities => ({
   enrichCustomer: (input) => deps.klaviyo.enrichCustomer(input),
-  sendRecoveryEmail: (input) => deps.klaviyo.sendRecoveryEmail(input),
+  sendRecoveryEmail: async (input) =>
+    deps.klaviyo.sendRecoveryEmail(
+      deps.links ? { ...input, restoreUrl: await deps.links.trackedLink(input) } : input,
+    ),
   lookupVariants: (input) => deps.shopify.lookupVariants(input),
   issueDiscountCode: (input) => deps.shopify.issueDiscountCode(input),
   revokeDiscountCode: (input) => deps.shopify.revokeDiscountCode(input),
   prepareTouch: (input) => prepareTouch(deps.shopify, input),
   createSupportTicket: (input) => deps.gorgias.createSupportTicket(input),
   recordMetric: (event) => deps.local.recordMetric(event),
+  planEngagementSync: () =>
+    deps.engagement ? deps.engagement.planEngagementSync() : notWired('planEngagementSync')(),
+  syncEngagementWindow: (input) =>
+    deps.engagement ? deps.engagement.syncEngagementWindow(input) : notWired('syncEngagementWindow')(),
+  completeEngagementSync: (input) =>
+    deps.engagement ? deps.engagement.completeEngagementSync(input) : notWired('completeEngagementSync')(),
 });
 
 /** Activities grouped by the task queue they are registered on. */
@@ -75,7 +99,12 @@ export async function buildActivityDeps(config: Config): Promise<WiredActivities
   const vendors = await buildVendorActivities(config);
   const metrics = await buildMetricsActivities(config);
   return {
-    activities: createActivities({ ...vendors, local: metrics.local }),
+    activities: createActivities({
+      ...vendors,
+      local: metrics.local,
+      engagement: metrics.engagement,
+      links: metrics.links,
+    }),
     modes: vendors.modes,
     close: async () => {
       await vendors.close();

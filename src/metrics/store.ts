@@ -10,7 +10,7 @@
 import { z } from 'zod';
 import type { Database } from '../db';
 import { migrate } from '../db';
-import type { MetricEvent } from '../activities/contracts';
+import type { EngagementKind, MetricEvent } from '../activities/contracts';
 import { SEGMENTS, type Segment } from '../workflows/policy';
 import { assertCurrency, dividedBy, fromMicros, InvalidMoneyError, toMicros } from './money';
 import { METRICS_COMPONENT, metricsMigrations } from './migrations';
@@ -24,7 +24,7 @@ export class InvalidMetricError extends Error {
 
 export type RecordResult = 'recorded' | 'duplicate';
 
-export type EngagementKind = 'open' | 'click';
+export type { EngagementKind };
 
 /** An open or click joined to one of our touches. `sourceId` is unique within `source`. */
 export interface EngagementFact {
