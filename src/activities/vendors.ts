@@ -15,8 +15,7 @@ import { createGorgiasClient, type GorgiasClient } from '../vendors/gorgias/clie
 import { SandboxKlaviyo } from '../vendors/sandbox/klaviyo';
 import { SandboxShopify } from '../vendors/sandbox/shopify';
 import { SandboxGorgias } from '../vendors/sandbox/gorgias';
-
-export type VendorName = 'klaviyo' | 'shopify' | 'gorgias';
+import { vendorModes, type VendorName } from '../vendors/modes';
 
 export interface VendorActivities {
   klaviyo: KlaviyoActivities;
@@ -37,8 +36,6 @@ export interface VendorClients {
   modes: Record<VendorName, string>;
 }
 
-const hostOf = (url: string) => new URL(url).host;
-
 /** The clients the configuration asks for: live ones for configured vendors, sandboxes otherwise. */
 export function buildVendorClients(config: Config): VendorClients {
   const { vendors, dataDir } = config;
@@ -52,11 +49,7 @@ export function buildVendorClients(config: Config): VendorClients {
       ? createShopifyAdminClient({ ...s, apiVersion: vendors.shopify.apiVersion, timeoutMs })
       : new SandboxShopify({ dataDir }),
     gorgias: g ? createGorgiasClient({ ...g, timeoutMs }) : new SandboxGorgias({ dataDir }),
-    modes: {
-      klaviyo: k ? `live (${hostOf(k.baseUrl)})` : 'sandbox',
-      shopify: s ? `live (${s.shopDomain}, API ${vendors.shopify.apiVersion})` : 'sandbox',
-      gorgias: g ? `live (${hostOf(g.baseUrl)})` : 'sandbox',
-    },
+    modes: vendorModes(config),
   };
 }
 

@@ -6,6 +6,8 @@ import express, { type Express } from 'express';
 import type { Client } from '@temporalio/client';
 import type { Config } from '../config';
 import { temporalReachable } from '../temporal/connection';
+import { vendorModes } from '../vendors/modes';
+import { sandboxOutboxRouter } from './sandbox-outbox';
 
 export interface ApiDeps {
   config: Config;
@@ -26,6 +28,12 @@ export function createApp(deps: ApiDeps): Express {
     const ok = await temporalReachable(deps.client);
     res.status(ok ? 200 : 503).json({ status: ok ? 'ready' : 'temporal unreachable' });
   });
+
+  // What the sandbox vendors "sent": GET /sandbox/outbox (src/api/sandbox-outbox.ts).
+  app.use(
+    '/sandbox/outbox',
+    sandboxOutboxRouter({ dataDir: deps.config.dataDir, modes: vendorModes(deps.config) }),
+  );
 
   return app;
 }
