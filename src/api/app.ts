@@ -5,13 +5,18 @@
 import express, { type Express } from 'express';
 import type { Client } from '@temporalio/client';
 import type { Config } from '../config';
+import type { Database } from '../db';
 import { temporalReachable } from '../temporal/connection';
 import { vendorModes } from '../vendors/modes';
 import { sandboxOutboxRouter } from './sandbox-outbox';
+import { PrometheusRegistry } from './prometheus';
+import { createRelay, webhookRouter } from './webhooks/router';
 
 export interface ApiDeps {
   config: Config;
   client: Client;
+  /** The app database (relay bookkeeping), migrated by the caller. */
+  database: Database;
 }
 
 export function createApp(deps: ApiDeps): Express {
@@ -28,6 +33,15 @@ export function createApp(deps: ApiDeps): Express {
     const ok = await temporalReachable(deps.client);
     res.status(ok ? 200 : 503).json({ status: ok ? 'ready' : 'temporal unreachable' });
   });
+
+  // Prometheus scrape endpoint; each app has its own registry.
+  const registry = new PrometheusRegistry();
+  registry.registerProcessMetrics();
+  app.get('/metrics', registry.handler());
+
+  // Shopify webhooks: POST /webhooks/shopify (src/api/webhooks/).
+  const relay = createRelay({ ...deps, registry });
+  app.use(webhookRouter(relay, deps.config.relay.bodyLimitBytes));
 
   // What the sandbox vendors "sent": GET /sandbox/outbox (src/api/sandbox-outbox.ts).
   app.use(

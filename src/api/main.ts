@@ -4,6 +4,8 @@
 import type { Server } from 'node:http';
 import { loadConfigOrExit, type Config } from '../config';
 import { connectClient } from '../temporal/connection';
+import { openDatabase } from '../db';
+import { migrateRelay } from './webhooks/store';
 import { logger } from '../logger';
 import { createApp } from './app';
 
@@ -14,7 +16,11 @@ export interface RunningApi {
 
 export async function startApi(config: Config): Promise<RunningApi> {
   const client = await connectClient(config);
-  const app = createApp({ config, client });
+  const database = await openDatabase(config.database);
+  await migrateRelay(database);
+  if (config.relay.secrets.length === 0 && Object.keys(config.relay.shopSecrets).length === 0)
+    logger.warn('SHOPIFY_WEBHOOK_SECRET is not set: every webhook delivery will be refused with 401');
+  const app = createApp({ config, client, database });
   const server = await new Promise<Server>((resolve, reject) => {
     const s = app.listen(config.api.port, (err?: Error) => (err ? reject(err) : resolve(s)));
   });
@@ -25,6 +31,7 @@ export async function startApi(config: Config): Promise<RunningApi> {
       await new Promise<void>((resolve) => server.close(() => resolve()));
       server.closeAllConnections();
       await client.connection.close();
+      await database.close();
     },
   };
 }

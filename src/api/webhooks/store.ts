@@ -1,0 +1,362 @@
+/**
+ * The relay's own bookkeeping in the app database (component `relay`):
+ *
+ * - `relay_deliveries`: every webhook handed over (or deliberately dropped), by delivery key
+ *   (`X-Shopify-Webhook-Id`), so a repeat has no further effect. A key is written only AFTER
+ *   Temporal accepted the signals: a delivery that failed is retried by Shopify, not swallowed.
+ * - `relay_dead_letters`: genuine deliveries that could not be used (reason, headers minus the
+ *   signature, the raw body byte for byte), kept for `npm run dead-letters` to list and replay.
+ * - `relay_checkouts`: what routing needs and webhooks do not carry: which checkouts belong to a
+ *   cart token, a checkout id, a customer. Filled as `checkouts/*` webhooks pass. Emails are
+ *   stored only as a SHA-256 hash (consent changes may name a customer by email alone).
+ */
+import { createHash } from 'node:crypto';
+import { migrate, type Database, type Migration } from '../../db';
+
+export const RELAY_MIGRATIONS: readonly Migration[] = [
+  {
+    version: 1,
+    description: 'deliveries, dead letters, checkout routing index',
+    sqlite: `
+      CREATE TABLE relay_deliveries (
+        delivery_key TEXT PRIMARY KEY,
+        shop TEXT NOT NULL,
+        topic TEXT NOT NULL,
+        outcome TEXT NOT NULL,
+        received_at TEXT NOT NULL
+      );
+      CREATE INDEX relay_deliveries_received_at ON relay_deliveries (received_at);
+      CREATE TABLE relay_dead_letters (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        delivery_key TEXT NOT NULL UNIQUE,
+        shop TEXT NOT NULL,
+        topic TEXT NOT NULL,
+        reason TEXT NOT NULL,
+        headers TEXT NOT NULL,
+        body TEXT NOT NULL,
+        body_encoding TEXT NOT NULL,
+        received_at TEXT NOT NULL,
+        replay_attempts INTEGER NOT NULL DEFAULT 0,
+        replayed_at TEXT,
+        replay_outcome TEXT
+      );
+      CREATE TABLE relay_checkouts (
+        shop TEXT NOT NULL,
+        checkout_token TEXT NOT NULL,
+        checkout_id TEXT,
+        cart_token TEXT,
+        customer_id TEXT,
+        email_hash TEXT,
+        seen_at TEXT NOT NULL,
+        closed_at TEXT,
+        PRIMARY KEY (shop, checkout_token)
+      );
+      CREATE INDEX relay_checkouts_cart ON relay_checkouts (shop, cart_token);
+      CREATE INDEX relay_checkouts_id ON relay_checkouts (shop, checkout_id);
+      CREATE INDEX relay_checkouts_customer ON relay_checkouts (shop, customer_id);
+      CREATE INDEX relay_checkouts_email ON relay_checkouts (shop, email_hash);
+    `,
+    postgres: `
+      CREATE TABLE relay_deliveries (
+        delivery_key TEXT PRIMARY KEY,
+        shop TEXT NOT NULL,
+        topic TEXT NOT NULL,
+        outcome TEXT NOT NULL,
+        received_at TEXT NOT NULL
+      );
+      CREATE INDEX relay_deliveries_received_at ON relay_deliveries (received_at);
+      CREATE TABLE relay_dead_letters (
+        id BIGSERIAL PRIMARY KEY,
+        delivery_key TEXT NOT NULL UNIQUE,
+        shop TEXT NOT NULL,
+        topic TEXT NOT NULL,
+        reason TEXT NOT NULL,
+        headers TEXT NOT NULL,
+        body TEXT NOT NULL,
+        body_encoding TEXT NOT NULL,
+        received_at TEXT NOT NULL,
+        replay_attempts INTEGER NOT NULL DEFAULT 0,
+        replayed_at TEXT,
+        replay_outcome TEXT
+      );
+      CREATE TABLE relay_checkouts (
+        shop TEXT NOT NULL,
+        checkout_token TEXT NOT NULL,
+        checkout_id TEXT,
+        cart_token TEXT,
+        customer_id TEXT,
+        email_hash TEXT,
+        seen_at TEXT NOT NULL,
+        closed_at TEXT,
+        PRIMARY KEY (shop, checkout_token)
+      );
+      CREATE INDEX relay_checkouts_cart ON relay_checkouts (shop, cart_token);
+      CREATE INDEX relay_checkouts_id ON relay_checkouts (shop, checkout_id);
+      CREATE INDEX relay_checkouts_customer ON relay_checkouts (shop, customer_id);
+      CREATE INDEX relay_checkouts_email ON relay_checkouts (shop, email_hash);
+    `,
+  },
+];
+
+export async function migrateRelay(db: Database): Promise<number[]> {
+  return migrate(db, 'relay', RELAY_MIGRATIONS);
+}
+
+export function emailHash(email: string): string {
+  return createHash('sha256').update(email.trim().toLowerCase()).digest('hex');
+}
+
+export interface DeadLetterInput {
+  deliveryKey: string;
+  shop: string;
+  topic: string;
+  reason: string;
+  /** Received headers without the signature. */
+  headers: Record<string, string>;
+  rawBody: Buffer;
+  receivedAt: string;
+}
+
+export interface DeadLetter {
+  id: number;
+  deliveryKey: string;
+  shop: string;
+  topic: string;
+  reason: string;
+  headers: Record<string, string>;
+  rawBody: Buffer;
+  receivedAt: string;
+  replayAttempts: number;
+  replayedAt: string | null;
+  replayOutcome: string | null;
+}
+
+interface DeadLetterRow {
+  id: number | string;
+  delivery_key: string;
+  shop: string;
+  topic: string;
+  reason: string;
+  headers: string;
+  body: string;
+  body_encoding: string;
+  received_at: string;
+  replay_attempts: number | string;
+  replayed_at: string | null;
+  replay_outcome: string | null;
+}
+
+export interface CheckoutIndexEntry {
+  shop: string;
+  checkoutToken: string;
+  checkoutId: string | null;
+  cartToken: string | null;
+  customerId: string | null;
+  email: string | null;
+}
+
+/** Outcome kept for a dead-lettered delivery: a repeat is a duplicate, a replay may overwrite it. */
+export const DEAD_LETTER_OUTCOME = 'dead_letter';
+
+export class RelayStore {
+  constructor(readonly db: Database) {}
+
+  /** The recorded outcome of a delivery key, or undefined when it was never handed over. */
+  async deliveryOutcome(deliveryKey: string): Promise<string | undefined> {
+    const rows = await this.db.query<{ outcome: string }>(
+      'SELECT outcome FROM relay_deliveries WHERE delivery_key = $1',
+      [deliveryKey],
+    );
+    return rows[0]?.outcome;
+  }
+
+  async recordDelivery(d: { deliveryKey: string; shop: string; topic: string; outcome: string; at: string }) {
+    await this.db.run(
+      `INSERT INTO relay_deliveries (delivery_key, shop, topic, outcome, received_at)
+       VALUES ($1, $2, $3, $4, $5)
+       ON CONFLICT (delivery_key) DO UPDATE SET outcome = excluded.outcome`,
+      [d.deliveryKey, d.shop, d.topic, d.outcome, d.at],
+    );
+  }
+
+  /**
+   * Store a dead letter and mark its delivery key handled, in one transaction. A repeat of the
+   * same delivery keeps the first letter. Returns false when the letter already existed.
+   */
+  async addDeadLetter(letter: DeadLetterInput): Promise<boolean> {
+    const utf8 = letter.rawBody.toString('utf8');
+    const exact = Buffer.from(utf8, 'utf8').equals(letter.rawBody);
+    return this.db.transaction(async (tx) => {
+      const inserted = await tx.run(
+        `INSERT INTO relay_dead_letters
+           (delivery_key, shop, topic, reason, headers, body, body_encoding, received_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+         ON CONFLICT (delivery_key) DO NOTHING`,
+        [
+          letter.deliveryKey,
+          letter.shop,
+          letter.topic,
+          letter.reason,
+          JSON.stringify(letter.headers),
+          exact ? utf8 : letter.rawBody.toString('base64'),
+          exact ? 'utf8' : 'base64',
+          letter.receivedAt,
+        ],
+      );
+      await tx.run(
+        `INSERT INTO relay_deliveries (delivery_key, shop, topic, outcome, received_at)
+         VALUES ($1, $2, $3, $4, $5)
+         ON CONFLICT (delivery_key) DO NOTHING`,
+        [letter.deliveryKey, letter.shop, letter.topic, DEAD_LETTER_OUTCOME, letter.receivedAt],
+      );
+      return inserted.changes > 0;
+    });
+  }
+
+  async listDeadLetters(options: { pendingOnly?: boolean; ids?: number[]; limit?: number } = {}) {
+    const where: string[] = [];
+    const params: unknown[] = [];
+    if (options.pendingOnly) where.push('replayed_at IS NULL');
+    if (options.ids && options.ids.length > 0) {
+      where.push(`id IN (${options.ids.map((id) => `$${params.push(id)}`).join(', ')})`);
+    }
+    const limit = `$${params.push(options.limit ?? 1000)}`;
+    const rows = await this.db.query<DeadLetterRow>(
+      `SELECT * FROM relay_dead_letters ${where.length ? `WHERE ${where.join(' AND ')}` : ''}
+       ORDER BY id LIMIT ${limit}`,
+      params,
+    );
+    return rows.map(toDeadLetter);
+  }
+
+  async countPendingDeadLetters(): Promise<number> {
+    const rows = await this.db.query<{ n: number | string }>(
+      'SELECT COUNT(*) AS n FROM relay_dead_letters WHERE replayed_at IS NULL',
+    );
+    return Number(rows[0]?.n ?? 0);
+  }
+
+  /** A replay handed the letter over (or deliberately dropped it): it is no longer pending. */
+  async markReplayed(id: number, outcome: string, at: string) {
+    await this.db.transaction(async (tx) => {
+      const rows = await tx.query<{ delivery_key: string }>(
+        'SELECT delivery_key FROM relay_dead_letters WHERE id = $1',
+        [id],
+      );
+      await tx.run(
+        `UPDATE relay_dead_letters
+           SET replayed_at = $2, replay_outcome = $3, replay_attempts = replay_attempts + 1
+         WHERE id = $1`,
+        [id, at, outcome],
+      );
+      if (rows[0])
+        await tx.run('UPDATE relay_deliveries SET outcome = $2 WHERE delivery_key = $1', [
+          rows[0].delivery_key,
+          outcome,
+        ]);
+    });
+  }
+
+  /** A replay failed again: keep the letter pending with the new reason. */
+  async markReplayFailed(id: number, reason: string) {
+    await this.db.run(
+      'UPDATE relay_dead_letters SET reason = $2, replay_attempts = replay_attempts + 1 WHERE id = $1',
+      [id, reason],
+    );
+  }
+
+  /** Remember a checkout whose workflow Temporal accepted a signal for. */
+  async rememberCheckout(entry: CheckoutIndexEntry, at: string) {
+    await this.db.run(
+      `INSERT INTO relay_checkouts
+         (shop, checkout_token, checkout_id, cart_token, customer_id, email_hash, seen_at)
+       VALUES ($1, $2, $3, $4, $5, $6, $7)
+       ON CONFLICT (shop, checkout_token) DO UPDATE SET
+         checkout_id = COALESCE(excluded.checkout_id, relay_checkouts.checkout_id),
+         cart_token = COALESCE(excluded.cart_token, relay_checkouts.cart_token),
+         customer_id = COALESCE(excluded.customer_id, relay_checkouts.customer_id),
+         email_hash = COALESCE(excluded.email_hash, relay_checkouts.email_hash),
+         seen_at = excluded.seen_at`,
+      [
+        entry.shop,
+        entry.checkoutToken,
+        entry.checkoutId,
+        entry.cartToken,
+        entry.customerId,
+        entry.email ? emailHash(entry.email) : null,
+        at,
+      ],
+    );
+  }
+
+  /** Temporal answered that the checkout's workflow has closed: route nothing more to it. */
+  async markCheckoutClosed(shop: string, checkoutToken: string, at: string) {
+    await this.db.run(
+      `INSERT INTO relay_checkouts (shop, checkout_token, seen_at, closed_at) VALUES ($1, $2, $3, $3)
+       ON CONFLICT (shop, checkout_token) DO UPDATE SET closed_at = excluded.closed_at
+       WHERE relay_checkouts.closed_at IS NULL`,
+      [shop, checkoutToken, at],
+    );
+  }
+
+  /** Open checkouts (seen since `since`) that match any of the given keys. */
+  async openCheckouts(
+    shop: string,
+    by: {
+      checkoutToken?: string | null;
+      cartToken?: string | null;
+      checkoutId?: string | null;
+      customerId?: string | null;
+      email?: string | null;
+    },
+    since: string,
+  ): Promise<string[]> {
+    const params: unknown[] = [shop, since];
+    const keys: string[] = [];
+    if (by.checkoutToken) keys.push(`checkout_token = $${params.push(by.checkoutToken)}`);
+    if (by.cartToken) keys.push(`cart_token = $${params.push(by.cartToken)}`);
+    if (by.checkoutId) keys.push(`checkout_id = $${params.push(by.checkoutId)}`);
+    if (by.customerId) keys.push(`customer_id = $${params.push(by.customerId)}`);
+    if (by.email) keys.push(`email_hash = $${params.push(emailHash(by.email))}`);
+    if (keys.length === 0) return [];
+    const rows = await this.db.query<{ checkout_token: string }>(
+      `SELECT checkout_token FROM relay_checkouts
+       WHERE shop = $1 AND closed_at IS NULL AND seen_at >= $2 AND (${keys.join(' OR ')})
+       ORDER BY checkout_token`,
+      params,
+    );
+    return rows.map((r) => r.checkout_token);
+  }
+
+  /** Forget delivery keys and closed or long-silent checkouts older than `before`. */
+  async prune(
+    deliveriesBefore: string,
+    checkoutsBefore: string,
+  ): Promise<{ deliveries: number; checkouts: number }> {
+    const deliveries = await this.db.run(
+      'DELETE FROM relay_deliveries WHERE received_at < $1 AND outcome <> $2',
+      [deliveriesBefore, DEAD_LETTER_OUTCOME],
+    );
+    const checkouts = await this.db.run(
+      'DELETE FROM relay_checkouts WHERE seen_at < $1 OR (closed_at IS NOT NULL AND closed_at < $2)',
+      [checkoutsBefore, deliveriesBefore],
+    );
+    return { deliveries: deliveries.changes, checkouts: checkouts.changes };
+  }
+}
+
+function toDeadLetter(r: DeadLetterRow): DeadLetter {
+  return {
+    id: Number(r.id),
+    deliveryKey: r.delivery_key,
+    shop: r.shop,
+    topic: r.topic,
+    reason: r.reason,
+    headers: JSON.parse(r.headers) as Record<string, string>,
+    rawBody: r.body_encoding === 'base64' ? Buffer.from(r.body, 'base64') : Buffer.from(r.body, 'utf8'),
+    receivedAt: r.received_at,
+    replayAttempts: Number(r.replay_attempts),
+    replayedAt: r.replayed_at,
+    replayOutcome: r.replay_outcome,
+  };
+}
