@@ -13,6 +13,8 @@ import { activitiesByQueue, buildActivityDeps, type QueueKind } from './activiti
 import { connectWorkerConnection } from './temporal/connection';
 import { taskQueues } from './temporal/task-queues';
 import { logger } from './logger';
+import { Client } from '@temporalio/client';
+import { ensureEngagementSchedule } from './metrics/schedule';
 
 export function workflowSource(config: Config): Pick<WorkerOptions, 'workflowBundle' | 'workflowsPath'> {
   if (config.env === 'production') {
@@ -76,6 +78,13 @@ export async function startWorkers(config: Config, connection?: NativeConnection
       await wired.close();
       throw err;
     },
+  );
+  // The hourly engagement sync (docs/metrics.md); its failure must not stop cart recovery.
+  await ensureEngagementSchedule(
+    new Client({ connection: conn, namespace: config.temporal.namespace }),
+    config,
+  ).catch((err: unknown) =>
+    logger.error('engagement sync schedule could not be ensured; opens will not be synced', { err }),
   );
   logger.info('worker polling', { taskQueues: Object.values(queues), modes: wired.modes });
   return {
