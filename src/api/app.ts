@@ -6,8 +6,11 @@ import express, { type Express } from 'express';
 import type { Client } from '@temporalio/client';
 import type { Config } from '../config';
 import type { Database } from '../db';
+import type { LinkSigner } from '../metrics/links';
+import type { MetricsStore } from '../metrics/store';
 import { temporalReachable } from '../temporal/connection';
 import { vendorModes } from '../vendors/modes';
+import { metricsRouter } from './metrics';
 import { sandboxOutboxRouter } from './sandbox-outbox';
 import { PrometheusRegistry } from './prometheus';
 import { createRelay, webhookRouter } from './webhooks/router';
@@ -17,6 +20,8 @@ export interface ApiDeps {
   client: Client;
   /** The app database (relay bookkeeping), migrated by the caller. */
   database: Database;
+  /** Metrics store and link signer (src/api/metrics/); absent only in tests of other routes. */
+  metrics?: { store: MetricsStore; signer: LinkSigner };
 }
 
 export function createApp(deps: ApiDeps): Express {
@@ -48,6 +53,9 @@ export function createApp(deps: ApiDeps): Express {
     '/sandbox/outbox',
     sandboxOutboxRouter({ dataDir: deps.config.dataDir, modes: vendorModes(deps.config) }),
   );
+
+  // Tracked links GET /r/:token, GET /dashboard, GET /api/metrics/* (src/api/metrics/).
+  if (deps.metrics) app.use(metricsRouter({ config: deps.config, ...deps.metrics }));
 
   return app;
 }

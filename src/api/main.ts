@@ -6,6 +6,9 @@ import { loadConfigOrExit, type Config } from '../config';
 import { connectClient } from '../temporal/connection';
 import { openDatabase } from '../db';
 import { migrateRelay } from './webhooks/store';
+import { openMetricsStore } from '../metrics/store';
+import { createLinkSigner, resolveLinkSecret } from '../metrics/links';
+import { assertDashboardAuth } from './metrics/auth';
 import { logger } from '../logger';
 import { createApp } from './app';
 
@@ -15,12 +18,18 @@ export interface RunningApi {
 }
 
 export async function startApi(config: Config): Promise<RunningApi> {
+  // Refuse to start with the dashboard exposed and no credentials (docs/metrics.md).
+  assertDashboardAuth(config);
   const client = await connectClient(config);
   const database = await openDatabase(config.database);
   await migrateRelay(database);
   if (config.relay.secrets.length === 0 && Object.keys(config.relay.shopSecrets).length === 0)
     logger.warn('SHOPIFY_WEBHOOK_SECRET is not set: every webhook delivery will be refused with 401');
-  const app = createApp({ config, client, database });
+  const metrics = {
+    store: await openMetricsStore(database),
+    signer: createLinkSigner(resolveLinkSecret(config)),
+  };
+  const app = createApp({ config, client, database, metrics });
   const server = await new Promise<Server>((resolve, reject) => {
     const s = app.listen(config.api.port, (err?: Error) => (err ? reject(err) : resolve(s)));
   });
