@@ -450,11 +450,10 @@ export const variables = {
     doc: 'How long a tracked link in an email keeps redirecting to the checkout.',
   },
   DASHBOARD_AUTH: {
-    schema: z.enum(['required', 'none', 'disabled'], {
-      message: 'expected required, none (development only, local clients only) or disabled',
+    schema: z.enum(['required', 'local', 'disabled'], {
+      message: 'expected required, local (NODE_ENV=development only) or disabled',
     }),
-    default: 'required',
-    doc: 'required: DASHBOARD_TOKEN or DASHBOARD_USER/DASHBOARD_PASSWORD must be set, or the API refuses to start; none: no credentials (NODE_ENV=development only, and only for clients on this machine); disabled: no /dashboard or /api/metrics.',
+    doc: 'required: DASHBOARD_TOKEN or DASHBOARD_USER/DASHBOARD_PASSWORD must be set, or the API refuses to start; local: no credentials, answers only clients on this machine (NODE_ENV=development only); disabled: no /dashboard or /api/metrics. Default: required when credentials are set or outside development, local otherwise.',
   },
   DASHBOARD_TOKEN: {
     schema: z.string().min(16, 'expected a token of at least 16 characters'),
@@ -542,9 +541,9 @@ export function loadConfig(env: Env = process.env) {
   if (Boolean(get('DASHBOARD_USER')) !== Boolean(get('DASHBOARD_PASSWORD'))) {
     problems.push('DASHBOARD_USER and DASHBOARD_PASSWORD: expected both or neither (basic auth needs both)');
   }
-  if (get<string>('DASHBOARD_AUTH') === 'none' && nodeEnv !== 'development') {
+  if (get<string | undefined>('DASHBOARD_AUTH') === 'local' && nodeEnv !== 'development') {
     problems.push(
-      `DASHBOARD_AUTH: "none" is allowed only with NODE_ENV=development; set DASHBOARD_TOKEN or DASHBOARD_USER/DASHBOARD_PASSWORD (got NODE_ENV=${nodeEnv})`,
+      `DASHBOARD_AUTH: "local" is allowed only with NODE_ENV=development; set DASHBOARD_TOKEN or DASHBOARD_USER/DASHBOARD_PASSWORD (got NODE_ENV=${nodeEnv})`,
     );
   }
   if (problems.length > 0) throw new ConfigError(problems);
@@ -629,7 +628,12 @@ export function loadConfig(env: Env = process.env) {
       },
     },
     dashboard: {
-      auth: get<'required' | 'none' | 'disabled'>('DASHBOARD_AUTH'),
+      /** The explicit DASHBOARD_AUTH, or required when credentials are set or outside development. */
+      auth:
+        get<'required' | 'local' | 'disabled' | undefined>('DASHBOARD_AUTH') ??
+        (get('DASHBOARD_TOKEN') || get('DASHBOARD_USER') || get('NODE_ENV') !== 'development'
+          ? 'required'
+          : 'local'),
       token: get<string | undefined>('DASHBOARD_TOKEN'),
       user: get<string | undefined>('DASHBOARD_USER'),
       password: get<string | undefined>('DASHBOARD_PASSWORD'),

@@ -1,8 +1,9 @@
 /**
  * Access to the dashboard and its JSON API: a bearer token (DASHBOARD_TOKEN) or basic auth
- * (DASHBOARD_USER / DASHBOARD_PASSWORD). DASHBOARD_AUTH=none is accepted only with
- * NODE_ENV=development (config.ts refuses it otherwise) and then still answers only clients on
- * this machine, so a development laptop on a café network does not publish its shop's figures.
+ * (DASHBOARD_USER / DASHBOARD_PASSWORD). Without credentials the dashboard runs only in local
+ * mode (DASHBOARD_AUTH=local, the default of NODE_ENV=development; config.ts refuses it
+ * elsewhere), which answers clients on this machine only, so a laptop running `npm start` on a
+ * café network does not publish its shop's figures.
  */
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { NextFunction, Request, Response } from 'express';
@@ -24,7 +25,7 @@ export function assertDashboardAuth(config: Config): void {
   if (d.token || (d.user && d.password)) return;
   throw new DashboardAuthError(
     'the dashboard needs credentials: set DASHBOARD_TOKEN (at least 16 characters) or DASHBOARD_USER and DASHBOARD_PASSWORD; ' +
-      'or DASHBOARD_AUTH=none for local development (NODE_ENV=development, answers this machine only), or DASHBOARD_AUTH=disabled',
+      'or, for local development, DASHBOARD_AUTH=local (NODE_ENV=development; answers this machine only), or DASHBOARD_AUTH=disabled',
   );
 }
 
@@ -47,12 +48,14 @@ export function dashboardAuth(config: Config) {
   const d = config.dashboard;
   return (req: Request, res: Response, next: NextFunction) => {
     res.set('Cache-Control', 'no-store');
-    if (d.auth === 'none') {
+    if (d.auth === 'local') {
       if (isLoopback(req.socket.remoteAddress)) return next();
       res
         .status(403)
         .type('text')
-        .send('The dashboard runs without credentials (DASHBOARD_AUTH=none) and answers this machine only.');
+        .send(
+          'The dashboard runs without credentials (DASHBOARD_AUTH=local) and answers this machine only; set DASHBOARD_TOKEN to open it to others.',
+        );
       return;
     }
     const header = req.headers.authorization ?? '';

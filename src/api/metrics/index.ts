@@ -7,6 +7,7 @@ import { Router } from 'express';
 import type { Config } from '../../config';
 import type { LinkSigner } from '../../metrics/links';
 import type { MetricsStore, MetricsSummary } from '../../metrics/store';
+import { logger } from '../../logger';
 import { assertDashboardAuth, dashboardAuth } from './auth';
 import { renderDashboard } from './dashboard-page';
 import { parseFilter } from './filter';
@@ -30,6 +31,11 @@ export function metricsRouter(deps: MetricsApiDeps): Router {
   router.use(redirectRouter({ store, signer: deps.signer }));
   if (config.dashboard.auth === 'disabled') return router;
   assertDashboardAuth(config);
+  if (config.dashboard.auth === 'local') {
+    logger.warn(
+      'dashboard without credentials (DASHBOARD_AUTH=local, NODE_ENV=development): it answers this machine only; set DASHBOARD_TOKEN to share it',
+    );
+  }
 
   const guard = dashboardAuth(config);
   const withUiLinks = (s: MetricsSummary) => ({
