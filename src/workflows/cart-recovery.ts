@@ -877,7 +877,8 @@ function nowIso(): string {
 
 /** The `ApplicationFailure.type` a vendor activity failed with, if any. */
 function failureType(err: unknown): string | null {
-  if (err instanceof ActivityFailure && err.cause instanceof ApplicationFailure) return err.cause.type ?? null;
+  if (err instanceof ActivityFailure && err.cause instanceof ApplicationFailure)
+    return err.cause.type ?? null;
   return null;
 }
 
