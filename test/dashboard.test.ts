@@ -6,7 +6,7 @@ import { startMetricsApp, TEST_DASHBOARD_TOKEN, type MetricsApp } from './helper
 import { cartEvents } from './helpers/metric-events';
 import type { MetricsSummary } from '../src/metrics/store';
 
-type SummaryJson = MetricsSummary & {
+type SummaryJson = Omit<MetricsSummary, 'recentCarts'> & {
   recentCarts: (MetricsSummary['recentCarts'][number] & { workflowUrl: string | null })[];
 };
 
