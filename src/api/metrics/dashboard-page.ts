@@ -73,7 +73,7 @@ const CHART_SCRIPT = `
   currencies.forEach(function(cur, ci){
     var rows = data.filter(function(d){return d.currency===cur;});
     var max = Math.max.apply(null, rows.map(function(r){return Number(r.amount);})) || 1;
-    var w = Math.max(320, rows.length * 28 + 60), hgt = 160, ns = 'http://www.w3.org/2000/svg';
+    var w = Math.max(320, rows.length * 44 + 60), hgt = 160, ns = 'http://www.w3.org/2000/svg';
     var svg = document.createElementNS(ns,'svg');
     svg.setAttribute('width', w); svg.setAttribute('height', hgt + 40); svg.setAttribute('role','img');
     svg.setAttribute('aria-label','Recovered revenue by order day in ' + cur);
@@ -81,11 +81,11 @@ const CHART_SCRIPT = `
     rows.forEach(function(r, i){
       var bh = Math.round(Number(r.amount) / max * hgt);
       var rect = document.createElementNS(ns,'rect');
-      rect.setAttribute('x', 50 + i*28); rect.setAttribute('y', 20 + hgt - bh); rect.setAttribute('width', 20); rect.setAttribute('height', Math.max(bh,1));
+      rect.setAttribute('x', 50 + i*44); rect.setAttribute('y', 20 + hgt - bh); rect.setAttribute('width', 30); rect.setAttribute('height', Math.max(bh,1));
       rect.setAttribute('fill', colours[ci % colours.length]); rect.setAttribute('data-day', r.day); rect.setAttribute('data-amount', r.amount);
       var tip = document.createElementNS(ns,'title'); tip.textContent = r.day + ': ' + r.amount + ' ' + cur + ' (' + r.recovered + ' orders)'; rect.appendChild(tip);
       svg.appendChild(rect);
-      if (i % Math.ceil(rows.length/10) === 0) { var t = document.createElementNS(ns,'text'); t.setAttribute('x', 50 + i*28); t.setAttribute('y', hgt + 36); t.textContent = r.day.slice(5); svg.appendChild(t); }
+      if (i % Math.ceil(rows.length/10) === 0) { var t = document.createElementNS(ns,'text'); t.setAttribute('x', 50 + i*44); t.setAttribute('y', hgt + 36); t.textContent = r.day.slice(5); svg.appendChild(t); }
     });
     var axis = document.createElementNS(ns,'text'); axis.setAttribute('x',0); axis.setAttribute('y',28); axis.textContent = String(max); svg.appendChild(axis);
     host.appendChild(svg);
