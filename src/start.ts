@@ -13,6 +13,7 @@ import { ensureTemporalBinary, MissingTemporalBinaryError } from './temporal/bin
 import { ALL_SEARCH_ATTRIBUTES } from './workflows/search-attributes';
 import { startWorkers, type RunningWorker } from './worker';
 import { startApi, type RunningApi } from './api/main';
+import { demoTrafficEnabled, startDemoTraffic, withDemoSecret, type DemoTraffic } from './simulator/demo';
 import { logger } from './logger';
 
 const SEARCH_ATTRIBUTE_TYPE_NAMES: Record<string, string> = {
@@ -109,12 +110,14 @@ async function main() {
   let devServer: ChildProcess | undefined;
   let worker: RunningWorker | undefined;
   let api: RunningApi | undefined;
+  let demoTraffic: DemoTraffic | undefined;
   let stopping = false;
 
   const stop = async (code: number) => {
     if (stopping) return;
     stopping = true;
     console.log('\nStopping: worker, API, then Temporal ...');
+    await demoTraffic?.stop().catch(() => undefined);
     worker?.shutdown();
     await worker?.done.catch(() => undefined);
     await api?.close().catch(() => undefined);
@@ -141,7 +144,11 @@ async function main() {
       logger.error('worker failed', { err });
       void stop(1);
     });
-    api = await startApi(config);
+    // Demo traffic (local sandbox by default, DEMO_TRAFFIC=true|false): simulated shoppers
+    // post signed webhooks to this API, which needs a webhook secret to accept them.
+    const apiConfig = withDemoSecret(config);
+    api = await startApi(apiConfig);
+    if (demoTrafficEnabled(config)) demoTraffic = startDemoTraffic(apiConfig);
   } catch (err) {
     if (err instanceof MissingTemporalBinaryError) console.error(`\n${err.message}\n`);
     else console.error(`\nStart-up failed: ${err instanceof Error ? err.message : String(err)}\n`);
@@ -160,6 +167,12 @@ async function main() {
       `  Temporal Web UI   ${config.temporal.address ? config.temporal.uiUrl : `http://localhost:${config.temporal.dev.uiPort}`}`,
       `  API               http://localhost:${config.api.port}  (GET /healthz, GET /readyz)`,
       `  Worker            task queue ${config.temporal.taskQueue}${modes ? ` (${modes})` : ''}`,
+      `  Webhooks          POST http://localhost:${config.api.port}/webhooks/shopify  (GET /metrics)`,
+      ...(demoTraffic
+        ? [
+            `  Demo traffic      ${config.demoTraffic.shoppersPerMinute} simulated shoppers/min, short demo policy (DEMO_TRAFFIC=false to turn off)`,
+          ]
+        : []),
       'Press Ctrl-C to stop.',
       '',
     ].join('\n'),

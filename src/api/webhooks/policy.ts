@@ -10,7 +10,8 @@ import { DEFAULT_POLICY, DEMO_POLICY, type RecoveryPolicy } from '../../workflow
  * credentials. That is when the demo policy and the demo traffic make sense.
  */
 export function isLocalSandbox(config: Config): boolean {
-  return !config.temporal.address;
+  const { klaviyo, shopify, gorgias } = config.vendors;
+  return !config.temporal.address && !klaviyo.live && !shopify.live && !gorgias.live;
 }
 
 export function recoveryPolicyFor(config: Config): RecoveryPolicy {
