@@ -218,11 +218,15 @@ export class WebhookRelay {
       if (plan.kind === 'dead_letter') return await this.deadLetter(envelope, plan.reason, replaying);
       if (plan.kind === 'drop') {
         await store.recordDelivery({ ...envelope, outcome: plan.outcome, at: this.now().toISOString() });
-        logger.info('webhook acknowledged without a signal', {
-          ...log,
-          outcome: plan.outcome,
-          why: plan.why,
-        });
+        // Cart activity without a checkout is the common case (browsing): not worth a line each.
+        logger[plan.outcome === 'no_open_checkout' ? 'debug' : 'info'](
+          'webhook acknowledged without a signal',
+          {
+            ...log,
+            outcome: plan.outcome,
+            why: plan.why,
+          },
+        );
         return ok(plan.outcome, { detail: plan.why });
       }
 
@@ -245,7 +249,8 @@ export class WebhookRelay {
       }
       const outcome: DeliveryOutcome = results.some((r) => r.accepted) ? 'accepted' : 'closed';
       await store.recordDelivery({ ...envelope, outcome, at });
-      logger.info('webhook handed over', {
+      // At Shopify volumes a line per accepted delivery is noise (/metrics counts them).
+      logger[outcome === 'accepted' ? 'debug' : 'info']('webhook handed over', {
         ...log,
         outcome,
         workflows: results.map((r) => ({ workflowId: r.workflowId, accepted: r.accepted })),
