@@ -272,11 +272,6 @@ export const variables = {
     doc: 'Gorgias activities per second (API-key limit: 40 requests per 20 s).',
   },
 
-  KLAVIYO_PROFILES_MAX_PER_SECOND: {
-    schema: positiveNumber,
-    default: '2',
-    doc: 'Klaviyo profile look-ups (enrichment) per second, on their own task queue: with predictive analytics Klaviyo allows 10/s burst, 150/min steady.',
-  },
 
   // Vendors: each one is live when its credentials are set, the local sandbox otherwise
   VENDOR_HTTP_TIMEOUT: {
@@ -593,7 +588,6 @@ export function loadConfig(env: Env = process.env) {
       bundlePath: path.resolve(get<string>('WORKFLOW_BUNDLE_PATH')),
     },
     pacing: {
-      klaviyoProfiles: get<number>('KLAVIYO_PROFILES_MAX_PER_SECOND'),
       klaviyo: get<number>('KLAVIYO_MAX_PER_SECOND'),
       shopify: get<number>('SHOPIFY_MAX_PER_SECOND'),
       gorgias: get<number>('GORGIAS_MAX_PER_SECOND'),

@@ -49,7 +49,7 @@ export function sampleCodeInput(overrides: Partial<IssueCodeInput> = {}): IssueC
     customerId: '7001',
     email: 'ada@example.com',
     percent: 10,
-    startsAt: '2026-11-25T18:00:00.000Z',
+    startsAt: '2026-01-01T00:00:00.000Z',
     endsAt: '2030-11-27T18:00:00.000Z',
     ...overrides,
   };
