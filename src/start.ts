@@ -168,6 +168,11 @@ async function main() {
       `  API               http://localhost:${config.api.port}  (GET /healthz, GET /readyz)`,
       `  Worker            task queue ${config.temporal.taskQueue}${modes ? ` (${modes})` : ''}`,
       `  Webhooks          POST http://localhost:${config.api.port}/webhooks/shopify  (GET /metrics)`,
+      ...(Object.values(worker.modes).includes('sandbox')
+        ? [
+            `  Sandbox outbox    http://localhost:${config.api.port}/sandbox/outbox  (what the sandbox vendors sent)`,
+          ]
+        : []),
       ...(demoTraffic
         ? [
             `  Demo traffic      ${config.demoTraffic.shoppersPerMinute} simulated shoppers/min, short demo policy (DEMO_TRAFFIC=false to turn off)`,

@@ -7,6 +7,7 @@
  * the same typed failures, and records a repeated unique_id for the same profile and metric once.
  * Customers are unknown (new) unless listed in DATA_DIR/sandbox/klaviyo-profiles.json.
  */
+import { createHash } from 'node:crypto';
 import fs from 'node:fs/promises';
 import type { KlaviyoClient, KlaviyoEvent, KlaviyoProfile } from '../klaviyo/client';
 import { invalidRecipient, vendorRefused } from '../failures';
@@ -32,6 +33,11 @@ export interface SandboxProfile {
 
 /** Klaviyo's own check is stricter than ours: it wants a real top-level domain. */
 const KLAVIYO_EMAIL = /^[^\s@"<>,;]+@[^\s@"<>,;.]+(\.[^\s@"<>,;.]+)*\.[A-Za-z]{2,}$/;
+
+/** A stable profile id per email, as Klaviyo gives each profile one. */
+function sandboxProfileId(email: string): string {
+  return `sandbox-${createHash('sha256').update(email.trim().toLowerCase()).digest('hex').slice(0, 20)}`;
+}
 
 export interface SandboxKlaviyoOptions {
   dataDir: string;
@@ -80,7 +86,7 @@ export class SandboxKlaviyo implements KlaviyoClient {
     if (!profile) return null;
     const reasons = profile.suppressionReasons ?? [];
     return {
-      id: `sandbox-${Buffer.from(email).toString('hex').slice(0, 24)}`,
+      id: sandboxProfileId(email),
       email,
       timezone: profile.timezone ?? null,
       lastEventDate: profile.lastEventDate ?? null,
@@ -100,12 +106,10 @@ export class SandboxKlaviyo implements KlaviyoClient {
   }
 
   async isProfileInSegment(profileId: string, segmentId: string): Promise<boolean> {
-    const profiles = await this.profiles();
-    for (const [email, profile] of Object.entries(profiles)) {
-      const found = await this.findProfileByEmail(email);
-      if (found?.id === profileId) return (profile.segments ?? []).includes(segmentId);
-    }
-    return false;
+    const entry = Object.entries(await this.profiles()).find(
+      ([email]) => sandboxProfileId(email) === profileId,
+    );
+    return (entry?.[1].segments ?? []).includes(segmentId);
   }
 
   accountCurrency(): Promise<string | null> {
