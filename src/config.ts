@@ -272,7 +272,6 @@ export const variables = {
     doc: 'Gorgias activities per second (API-key limit: 40 requests per 20 s).',
   },
 
-
   // Vendors: each one is live when its credentials are set, the local sandbox otherwise
   VENDOR_HTTP_TIMEOUT: {
     schema: duration,
