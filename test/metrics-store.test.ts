@@ -359,6 +359,26 @@ for (const [name, open] of backends) {
       );
     });
 
+    it('forgets a recipient on an erasure request, keeping the counts', async () => {
+      await recordAll(store, cartEvents({ token: 'g', abandonedAt: '2026-10-01T09:00:00Z', touches: 1 }));
+      const link = {
+        shop: 'demo.myshopify.com',
+        checkoutToken: 'g',
+        touch: 1,
+        restoreUrl: 'https://demo.myshopify.com/g',
+        recipientHash: 'hg',
+        at: '2026-10-01T10:00:00Z',
+      };
+      await store.registerLink(link);
+      assert.equal(await store.redactRecipient('hg'), 1);
+      assert.equal(
+        await store.latestTouchForRecipient('hg', '2026-10-02T00:00:00Z', '2026-09-01T00:00:00Z'),
+        undefined,
+      );
+      assert.equal((await store.findLink(link))?.restoreUrl, '');
+      assert.equal((await store.summary(ALL)).headline.emailsSent, 1);
+    });
+
     it('moves the sync watermark forward only', async () => {
       await store.markSynced('klaviyo', '2026-10-02T00:00:00Z');
       await store.markSynced('klaviyo', '2026-10-01T00:00:00Z');

@@ -166,6 +166,12 @@ export interface MetricsStore {
   markSynced(source: string, until: string): Promise<void>;
   summary(filter: MetricsFilter): Promise<MetricsSummary>;
   shops(): Promise<string[]>;
+  /**
+   * Erasure request for a customer (e.g. Shopify's `customers/redact`): forgets the recipient
+   * hash and the restore links of their touches; counts stay (they hold no personal data).
+   * Returns the number of touch links redacted.
+   */
+  redactRecipient(recipientHash: string): Promise<number>;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -614,6 +620,14 @@ class SqlMetricsStore implements MetricsStore {
                              THEN excluded.synced_until ELSE metric_sync_state.synced_until END`,
       [source, iso(until), new Date().toISOString()],
     );
+  }
+
+  async redactRecipient(recipientHash: string): Promise<number> {
+    const { changes } = await this.db.run(
+      "UPDATE metric_touch_links SET recipient_hash = NULL, restore_url = '' WHERE recipient_hash = $1",
+      [recipientHash],
+    );
+    return changes;
   }
 
   async shops(): Promise<string[]> {
