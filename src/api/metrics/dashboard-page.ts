@@ -10,8 +10,8 @@ import { escapeHtml as h } from './html';
 export interface PageContext {
   summary: MetricsSummary;
   shops: string[];
-  temporalUiUrl: string;
-  namespace: string;
+  /** Link of a workflow in the Temporal Web UI. */
+  workflowUrl: (workflowId: string) => string;
   nonce: string;
 }
 
@@ -40,7 +40,7 @@ function card(id: string, label: string, value: string, note = '') {
 
 function workflowLink(ctx: PageContext, workflowId: string | null, label: string) {
   if (!workflowId) return h(label);
-  const url = `${ctx.temporalUiUrl.replace(/\/$/, '')}/namespaces/${encodeURIComponent(ctx.namespace)}/workflows/${encodeURIComponent(workflowId)}`;
+  const url = ctx.workflowUrl(workflowId);
   return `<a href="${h(url)}" target="_blank" rel="noopener noreferrer">${h(label)}</a>`;
 }
 

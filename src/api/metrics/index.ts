@@ -82,8 +82,7 @@ export function metricsRouter(deps: MetricsApiDeps): Router {
         renderDashboard({
           summary,
           shops,
-          temporalUiUrl: config.temporal.uiUrl,
-          namespace: config.temporal.namespace,
+          workflowUrl: (id) => workflowUiUrl(config, id),
           nonce,
         }),
       );
