@@ -238,17 +238,16 @@ export class WebhookRelay {
         throw err;
       }
       const at = this.now().toISOString();
+      const accepted: CheckoutIndexEntry[] = [];
+      const closed: string[] = [];
       for (const [i, result] of results.entries()) {
         const target = plan.targets[i]!;
         if (result.accepted)
-          await store.rememberCheckout(
-            { shop: envelope.shop, checkoutToken: target.checkoutToken, ...target.remember },
-            at,
-          );
-        else await store.markCheckoutClosed(envelope.shop, target.checkoutToken, at);
+          accepted.push({ shop: envelope.shop, checkoutToken: target.checkoutToken, ...target.remember });
+        else closed.push(target.checkoutToken);
       }
-      const outcome: DeliveryOutcome = results.some((r) => r.accepted) ? 'accepted' : 'closed';
-      await store.recordDelivery({ ...envelope, outcome, at });
+      const outcome: DeliveryOutcome = accepted.length > 0 ? 'accepted' : 'closed';
+      await store.recordHandOver({ ...envelope, outcome, at }, accepted, closed);
       // At Shopify volumes a line per accepted delivery is noise (/metrics counts them).
       logger[outcome === 'accepted' ? 'debug' : 'info']('webhook handed over', {
         ...log,

@@ -265,6 +265,23 @@ export class RelayStore {
     );
   }
 
+  /**
+   * After Temporal answered: update the routing index (accepted checkouts remembered, closed ones
+   * marked) and record the delivery key, in one transaction (one disk sync per delivery).
+   */
+  async recordHandOver(
+    delivery: { deliveryKey: string; shop: string; topic: string; outcome: string; at: string },
+    accepted: readonly CheckoutIndexEntry[],
+    closed: readonly string[],
+  ) {
+    await this.db.transaction(async (tx) => {
+      const inTx = new RelayStore(tx);
+      for (const entry of accepted) await inTx.rememberCheckout(entry, delivery.at);
+      for (const token of closed) await inTx.markCheckoutClosed(delivery.shop, token, delivery.at);
+      await inTx.recordDelivery(delivery);
+    });
+  }
+
   /** Remember a checkout whose workflow Temporal accepted a signal for. */
   async rememberCheckout(entry: CheckoutIndexEntry, at: string) {
     await this.db.run(
