@@ -36,7 +36,7 @@ function page(res: Response, status: number, title: string, body: string) {
       `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>${escapeHtml(title)}</title>` +
         `<style>body{font-family:system-ui,sans-serif;margin:2rem;color:#18181b}table{border-collapse:collapse;width:100%;margin-bottom:2rem}` +
         `th,td{text-align:left;padding:.4rem .6rem;border-bottom:1px solid #e4e4e7;font-size:.9rem}th{background:#f4f4f5}` +
-        `.muted{color:#71717a}code{font-size:.85rem}</style></head><body>${body}</body></html>`,
+        `.muted{color:#71717a}code{font-size:.85rem;white-space:nowrap}</style></head><body>${body}</body></html>`,
     );
 }
 
