@@ -168,6 +168,11 @@ async function main() {
       `  API               http://localhost:${config.api.port}  (GET /healthz, GET /readyz)`,
       `  Worker            task queue ${config.temporal.taskQueue}${modes ? ` (${modes})` : ''}`,
       `  Webhooks          POST http://localhost:${config.api.port}/webhooks/shopify  (GET /metrics)`,
+      ...(config.dashboard.auth === 'disabled'
+        ? []
+        : [
+            `  Dashboard         http://localhost:${config.api.port}/dashboard  (${config.dashboard.auth === 'local' ? 'this machine only, no credentials' : 'DASHBOARD_TOKEN or DASHBOARD_USER/PASSWORD'})`,
+          ]),
       ...(Object.values(worker.modes).includes('sandbox')
         ? [
             `  Sandbox outbox    http://localhost:${config.api.port}/sandbox/outbox  (what the sandbox vendors sent)`,
