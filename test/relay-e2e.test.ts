@@ -1,0 +1,141 @@
+/**
+ * End to end: Shopify deliveries through the relay's express app into the REAL cartRecovery
+ * workflow (src/workflows) on the time-skipping server, with vendor activity doubles of the
+ * contract types on the vendor task queues the relay names. The relay runs with the demo policy
+ * (local sandbox configuration): touches at 1, 2, 3 and 4 minutes.
+ */
+import assert from 'node:assert/strict';
+import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import { Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
+import { logger } from '../src/logger';
+import { cartWorkflowId } from '../src/workflows/ids';
+import { statusQuery, type CartRecoveryStatus } from '../src/workflows/messages';
+import { taskQueues } from '../src/temporal/task-queues';
+import {
+  checkoutPayload,
+  consentPayload,
+  delivery,
+  orderPayload,
+  type SimCheckout,
+} from '../src/simulator/shopify-webhooks';
+import { cartWorker, FakeVendors, registerSearchAttributes } from './helpers/cart';
+import { createTimeSkippingEnv, uniqueId, workflowBundle } from './helpers/temporal';
+import { newShopper, relayConfig, startRelay, type RelayHarness } from './helpers/relay';
+
+const SHOP = 'e2e-shop.myshopify.com';
+const MINUTE = 60_000;
+
+describe('relay to the real cart workflow (end to end)', function () {
+  let env: TestWorkflowEnvironment;
+  let bundle: WorkflowBundleWithSourceMap;
+  before(async () => {
+    logger.setLevel('error');
+    bundle = await workflowBundle(require.resolve('../src/workflows'));
+  });
+  // A server per test, as in the workflow tests: customer-gate cooldown timers of one test
+  // must not hold back time skipping in the next.
+  beforeEach(async () => {
+    env = await createTimeSkippingEnv();
+    await registerSearchAttributes(env);
+  });
+  afterEach(async () => {
+    await env?.teardown();
+  });
+
+  async function withSystem(title: string, fn: (relay: RelayHarness, vendors: FakeVendors) => Promise<void>) {
+    const q = uniqueId(title);
+    const config = relayConfig(q);
+    const vendors = new FakeVendors();
+    const queues = taskQueues(config);
+    const main = await cartWorker(env, q, vendors, bundle);
+    const vendorWorkers = await Promise.all(
+      [queues.klaviyo, queues.shopify, queues.gorgias].map((taskQueue) =>
+        Worker.create({ connection: env.nativeConnection, taskQueue, activities: vendors.activities() }),
+      ),
+    );
+    const running = vendorWorkers.map((w) => w.run());
+    const relay = await startRelay({ client: env.client, config });
+    try {
+      await main.runUntil(fn(relay, vendors));
+    } finally {
+      await relay.close();
+      for (const w of vendorWorkers) w.shutdown();
+      await Promise.all(running);
+    }
+  }
+
+  const handle = (c: SimCheckout) =>
+    env.client.workflow.getHandle<() => Promise<CartRecoveryStatus>>(cartWorkflowId(SHOP, c.checkoutToken));
+  const iso = (ms: number) => new Date(ms).toISOString();
+  const checkoutUpdate = (c: SimCheckout, at: number) =>
+    delivery(
+      'checkouts/update',
+      SHOP,
+      checkoutPayload(c, { createdAt: iso(at - MINUTE), updatedAt: iso(at) }, SHOP),
+      iso(at),
+    );
+
+  it('an order delivered before any checkout webhook ends the cart without a single email', async function () {
+    await withSystem(this.test!.title, async (relay, vendors) => {
+      const shopper = newShopper();
+      const t = await env.currentTimeMs();
+      const order = await relay.post(
+        delivery('orders/create', SHOP, orderPayload(shopper, 9001, iso(t)), iso(t)),
+      );
+      assert.equal(order.body.status, 'accepted');
+      assert.equal((await relay.post(checkoutUpdate(shopper, t - 30_000))).body.status, 'accepted');
+
+      const status = await handle(shopper).result();
+      assert.equal(status.order?.orderId, '9001');
+      assert.equal(status.touches.length, 0);
+      assert.equal(vendors.sendAttempts.length, 0);
+      assert.equal(status.outcome, 'converted_before_abandonment');
+    });
+  });
+
+  it('a consent withdrawal delivered during the sequence stops it after the first touch', async function () {
+    await withSystem(this.test!.title, async (relay, vendors) => {
+      const shopper = newShopper();
+      const t = await env.currentTimeMs();
+      assert.equal((await relay.post(checkoutUpdate(shopper, t))).body.status, 'accepted');
+      // Demo policy: the first touch one minute after the last activity (plus up to 2 s jitter).
+      await env.sleep(MINUTE + 20_000);
+      const during = await handle(shopper).query(statusQuery);
+      assert.equal(during.stage, 'sequence');
+      assert.equal(vendors.sendAttempts.length, 1);
+
+      const now = await env.currentTimeMs();
+      const withdrawal = await relay.post(
+        delivery(
+          'customers_email_marketing_consent/update',
+          SHOP,
+          consentPayload(shopper, 'unsubscribed', iso(now)),
+          iso(now),
+        ),
+      );
+      assert.equal(withdrawal.body.status, 'accepted');
+      const status = await handle(shopper).result();
+      assert.equal(status.outcome, 'consent_withdrawn');
+      assert.equal(vendors.sendAttempts.length, 1, 'no touch after the withdrawal');
+    });
+  });
+
+  it('duplicated and reordered snapshots leave the newest one in force for the email', async function () {
+    await withSystem(this.test!.title, async (relay, vendors) => {
+      const shopper = newShopper();
+      const t = await env.currentTimeMs();
+      const three = { ...shopper, lineItems: [{ ...shopper.lineItems[0]!, quantity: 3 }] };
+      const newer = checkoutUpdate(three, t);
+      const older = checkoutUpdate(shopper, t - 20_000);
+      assert.equal((await relay.post(newer)).body.status, 'accepted');
+      assert.equal((await relay.post(older)).body.status, 'accepted');
+      assert.equal((await relay.post(newer)).body.status, 'duplicate');
+
+      await env.sleep(MINUTE + 20_000);
+      assert.equal(vendors.sendAttempts.length, 1);
+      const email = vendors.sendAttempts[0]!;
+      assert.equal(email.total, '179.70', 'the newest snapshot (3 x 59.90), not the late older one');
+      assert.equal(email.checkoutToken, shopper.checkoutToken);
+    });
+  });
+});
