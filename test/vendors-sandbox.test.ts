@@ -40,6 +40,7 @@ describe('vendor sandbox (no credentials configured)', function () {
     assert.equal(messageId, `sandbox-outbox:${emails[0]!.id}`);
     assert.equal(emails[0]!.subject, 'Your cart misses you');
     assert.equal(emails[0]!.to, 'ada@example.com');
+    assert.equal(emails[0]!.skipped, null);
     const { html } = (await new Outbox(dataDir).get(emails[0]!.id))!;
     assert.match(html, /You left something behind, Ada/);
     assert.match(html, /Linen Shirt/);
@@ -77,6 +78,17 @@ describe('vendor sandbox (no credentials configured)', function () {
       nonRetryable: true,
     });
     assert.equal((await new Outbox(dataDir).list()).total, 0);
+  });
+
+  it('like Klaviyo, records the touch of a suppressed profile but does not send it', async () => {
+    fs.mkdirSync(sandboxPaths(dataDir).root, { recursive: true });
+    fs.writeFileSync(
+      sandboxPaths(dataDir).klaviyoProfiles,
+      JSON.stringify({ 'ada@example.com': { consent: 'SUBSCRIBED', suppressionReasons: ['HARD_BOUNCE'] } }),
+    );
+    await (await sandbox()).klaviyo.sendRecoveryEmail(sampleEmail());
+    const { emails } = await new Outbox(dataDir).list();
+    assert.equal(emails[0]!.skipped, 'suppressed (HARD_BOUNCE)');
   });
 
   it('customers are new unless listed in klaviyo-profiles.json', async () => {

@@ -60,7 +60,8 @@ export function sandboxOutboxRouter(deps: SandboxOutboxDeps): Router {
           `<tr><td class="muted">${escapeHtml(e.createdAt.replace('T', ' ').slice(0, 19))}</td>` +
           `<td>${escapeHtml(e.to)}</td><td><a href="${escapeHtml(`${base}/${e.id}`)}">${escapeHtml(e.subject)}</a>` +
           `<br><span class="muted">${escapeHtml(e.preheader)}</span></td><td>${escapeHtml(e.segment ?? '')}</td>` +
-          `<td>${e.touch ?? ''}${e.totalTouches ? ` of ${e.totalTouches}` : ''}</td><td><code>${escapeHtml(e.discountCode ?? '')}</code></td></tr>`,
+          `<td>${e.touch ?? ''}${e.totalTouches ? ` of ${e.totalTouches}` : ''}</td><td><code>${escapeHtml(e.discountCode ?? '')}</code></td>` +
+          `<td>${e.skipped ? `not sent: ${escapeHtml(e.skipped)}` : 'sent'}</td></tr>`,
       )
       .join('');
     const codeRows = newestFirst(await discounts.all())
@@ -86,7 +87,7 @@ export function sandboxOutboxRouter(deps: SandboxOutboxDeps): Router {
         `Vendors in sandbox mode write here instead of calling the real service (state in ${escapeHtml(paths.root)}).</p>` +
         `<h2>Emails (${total}${total > LIMIT ? `, newest ${LIMIT} shown` : ''})</h2>` +
         (emailRows
-          ? `<table><tr><th>Sent</th><th>To</th><th>Subject</th><th>Segment</th><th>Touch</th><th>Code</th></tr>${emailRows}</table>`
+          ? `<table><tr><th>Sent</th><th>To</th><th>Subject</th><th>Segment</th><th>Touch</th><th>Code</th><th>Klaviyo</th></tr>${emailRows}</table>`
           : '<p>No email yet: abandon a checkout and wait for the first touch.</p>') +
         `<h2>Discount codes</h2>` +
         (codeRows

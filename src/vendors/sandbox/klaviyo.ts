@@ -137,6 +137,16 @@ export class SandboxKlaviyo implements KlaviyoClient {
       { event: props },
       { unsubscribeUrl: '#unsubscribe-is-not-real-in-the-sandbox' },
     );
+    // Klaviyo records the event either way, but its flow does not email a suppressed or
+    // unsubscribed profile: the outbox keeps the email, marked as not sent.
+    const known = (await this.profiles())[event.email.trim().toLowerCase()];
+    const reasons = known?.suppressionReasons ?? [];
+    const skipped =
+      reasons.length > 0
+        ? `suppressed (${reasons.join(', ')})`
+        : known?.consent === 'UNSUBSCRIBED'
+          ? 'unsubscribed'
+          : null;
     const id = outboxEmailId(event.email, event.metric, event.uniqueId);
     const str = (v: unknown) => (typeof v === 'string' ? v : null);
     const num = (v: unknown) => (typeof v === 'number' ? v : null);
@@ -155,6 +165,7 @@ export class SandboxKlaviyo implements KlaviyoClient {
         touch: num(props.touch),
         totalTouches: num(props.total_touches),
         discountCode: str(props.discount_code),
+        skipped,
       },
       html,
     );

@@ -25,6 +25,8 @@ export interface OutboxEmail {
   touch: number | null;
   totalTouches: number | null;
   discountCode: string | null;
+  /** Why Klaviyo would have recorded the event but not sent the email (suppressed, unsubscribed); null: sent. */
+  skipped: string | null;
 }
 
 export const OUTBOX_ID = /^[a-f0-9]{24}$/;
