@@ -38,10 +38,25 @@ export class JsonDirectory<T> {
       await fs.link(temp, this.file(name));
       return true;
     } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === 'EEXIST') return false;
+      const code = (err as NodeJS.ErrnoException).code;
+      if (code === 'EEXIST') return false;
+      // Some mounted volumes have no hard links: fall back to an exclusive (if not atomic) create.
+      if (code === 'EPERM' || code === 'ENOTSUP' || code === 'ENOSYS' || code === 'EOPNOTSUPP') {
+        return this.createWithoutLink(name, value);
+      }
       throw err;
     } finally {
       await fs.rm(temp, { force: true });
+    }
+  }
+
+  private async createWithoutLink(name: string, value: T): Promise<boolean> {
+    try {
+      await fs.writeFile(this.file(name), `${JSON.stringify(value, null, 2)}\n`, { flag: 'wx', mode: 0o600 });
+      return true;
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'EEXIST') return false;
+      throw err;
     }
   }
 
