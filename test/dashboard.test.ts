@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import os from 'node:os';
 import { ConfigError, loadConfig } from '../src/config';
 import { assertDashboardAuth, DashboardAuthError } from '../src/api/metrics/auth';
+import { workflowUiUrl } from '../src/api/metrics';
 import { startMetricsApp, TEST_DASHBOARD_TOKEN, type MetricsApp } from './helpers/metrics-app';
 import { cartEvents } from './helpers/metric-events';
 import type { MetricsSummary } from '../src/metrics/store';
@@ -187,6 +188,14 @@ describe('dashboard and JSON API', () => {
         shops: string[];
       };
       assert.deepEqual(shops.shops, ['a.myshopify.com', 'b.myshopify.com']);
+    });
+
+    it('links to the local dev server’s Web UI when npm start runs one', () => {
+      const local = loadConfig({ TEMPORAL_DEV_UI_PORT: '18233', TEMPORAL_NAMESPACE: 'dev' });
+      assert.equal(
+        workflowUiUrl(local, 'cart:s:c'),
+        'http://localhost:18233/namespaces/dev/workflows/cart%3As%3Ac',
+      );
     });
 
     it('answers a bad filter with 400 naming the field', async () => {

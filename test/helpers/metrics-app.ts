@@ -31,6 +31,7 @@ export async function startMetricsApp(
     NODE_ENV: 'test',
     LINK_SIGNING_SECRET: TEST_LINK_SECRET,
     DASHBOARD_TOKEN: TEST_DASHBOARD_TOKEN,
+    TEMPORAL_ADDRESS: 'temporal.test:7233',
     TEMPORAL_UI_URL: 'http://temporal-ui.test:8233',
     TEMPORAL_NAMESPACE: 'shop-ns',
     ...env,

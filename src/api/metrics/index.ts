@@ -19,9 +19,15 @@ export interface MetricsApiDeps {
   signer: LinkSigner;
 }
 
-/** Link of a cart's workflow in the Temporal Web UI. */
+/**
+ * Link of a cart's workflow in the Temporal Web UI: TEMPORAL_UI_URL with a cluster, the local
+ * dev server's UI (TEMPORAL_DEV_UI_PORT) when `npm start` runs one.
+ */
 export function workflowUiUrl(config: Config, workflowId: string): string {
-  return `${config.temporal.uiUrl.replace(/\/$/, '')}/namespaces/${encodeURIComponent(config.temporal.namespace)}/workflows/${encodeURIComponent(workflowId)}`;
+  const base = config.temporal.address
+    ? config.temporal.uiUrl.replace(/\/$/, '')
+    : `http://localhost:${config.temporal.dev.uiPort}`;
+  return `${base}/namespaces/${encodeURIComponent(config.temporal.namespace)}/workflows/${encodeURIComponent(workflowId)}`;
 }
 
 /** Throws DashboardAuthError when the dashboard would be exposed without credentials. */
