@@ -11,7 +11,7 @@ import { Worker } from '@temporalio/worker';
 import { cartWorkflowId } from '../src/workflows/ids';
 import type { CheckoutSnapshot } from '../src/workflows/messages';
 import { RelayStore } from '../src/api/webhooks/store';
-import { openDatabase } from '../src/db';
+import { openDatabase, type Database } from '../src/db';
 import { logger } from '../src/logger';
 import { deadLettersCommand } from '../src/cli/dead-letters';
 import { signShopifyBody } from '../src/api/webhooks/signature';
@@ -462,6 +462,48 @@ describe('Shopify webhook relay (POST /webhooks/shopify)', function () {
     } finally {
       await database.close();
       await unreachable.connection.close();
+    }
+  });
+
+  it('answers 503 before Shopify gives up when the database stalls, and the retry then succeeds', async function () {
+    const inner = await openDatabase({ sqliteFile: ':memory:' });
+    let stalled = false;
+    const hang = <T>(work: () => Promise<T>): Promise<T> =>
+      stalled ? new Promise<T>(() => undefined) : work();
+    const stalling: Database = {
+      kind: inner.kind,
+      query: (sql, params) => hang(() => inner.query(sql, params)),
+      run: (sql, params) => hang(() => inner.run(sql, params)),
+      transaction: (fn) => hang(() => inner.transaction(fn)),
+      close: () => inner.close(),
+    };
+    const taskQueue = uniqueId(this.test!.title);
+    const worker = await Worker.create({
+      connection: env.nativeConnection,
+      taskQueue,
+      workflowBundle: await workflowBundle(require.resolve('./workflows/recorder')),
+    });
+    const relay = await startRelay({
+      client: env.client,
+      config: relayConfig(taskQueue, { WEBHOOK_TEMPORAL_TIMEOUT: '1s' }),
+      database: stalling,
+    });
+    try {
+      await worker.runUntil(async () => {
+        const shopper = newShopper();
+        const d = checkoutUpdate(shopper);
+        stalled = true;
+        const started = performance.now();
+        const answer = await relay.post(d);
+        assert.equal(answer.status, 503);
+        assert.ok(performance.now() - started < 5_000, 'answered within Shopify 5 s');
+        stalled = false;
+        assert.equal((await relay.post(d)).body.status, 'accepted');
+        assert.deepEqual(names(await recorded(shopper)), ['checkoutUpdated']);
+      });
+    } finally {
+      await relay.close();
+      await inner.close();
     }
   });
 

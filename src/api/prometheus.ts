@@ -113,9 +113,14 @@ export class PrometheusRegistry {
     return this.add(h, 'histogram', () => h.render());
   }
 
-  /** A gauge whose value is read when Prometheus scrapes (e.g. a count from the database). */
-  gauge(name: string, help: string, read: () => Promise<number> | number): void {
-    this.add({ name, help }, 'gauge', async () => [`${name} ${formatNumber(await read())}`]);
+  /** A value read when Prometheus scrapes (e.g. a count from the database); a gauge unless said otherwise. */
+  gauge(
+    name: string,
+    help: string,
+    read: () => Promise<number> | number,
+    type: 'gauge' | 'counter' = 'gauge',
+  ): void {
+    this.add({ name, help }, type, async () => [`${name} ${formatNumber(await read())}`]);
   }
 
   async render(): Promise<string> {
@@ -140,10 +145,15 @@ export class PrometheusRegistry {
       'Resident memory size in bytes.',
       () => process.memoryUsage().rss,
     );
-    this.gauge('process_cpu_seconds_total', 'Total user and system CPU time spent in seconds.', () => {
-      const { user, system } = process.cpuUsage();
-      return (user + system) / 1e6;
-    });
+    this.gauge(
+      'process_cpu_seconds_total',
+      'Total user and system CPU time spent in seconds.',
+      () => {
+        const { user, system } = process.cpuUsage();
+        return (user + system) / 1e6;
+      },
+      'counter',
+    );
     const startedAt = Date.now() / 1000 - process.uptime();
     this.gauge(
       'process_start_time_seconds',

@@ -112,6 +112,12 @@ type Plan =
   | { kind: 'drop'; outcome: DeliveryOutcome; why: string }
   | { kind: 'dead_letter'; reason: string };
 
+const UNAVAILABLE: RelayAnswer = {
+  status: 503,
+  outcome: 'unavailable',
+  body: { error: 'temporarily unable to hand the webhook over; retry later' },
+};
+
 const NO_KEYS = { checkoutId: null, cartToken: null, customerId: null, email: null };
 const PRUNE_EVERY_MS = 3_600_000;
 
@@ -165,11 +171,37 @@ export class WebhookRelay {
         headers: kept,
         rawBody,
       };
-      answer = await this.process(envelope, undefined);
+      answer = await this.withinBudget(this.process(envelope, undefined), envelope);
     }
     this.deps.metrics.observe(topic, answer.outcome, (performance.now() - started) / 1000);
     this.maybePrune();
     return answer;
+  }
+
+  /**
+   * Shopify counts an answer after 5 s as a failure. Temporal calls carry their own deadline,
+   * but a stalled database does not: past the budget answer 503 (the delivery is retried and,
+   * should the late work still finish, the retry is a harmless duplicate).
+   */
+  private async withinBudget(work: Promise<RelayAnswer>, envelope: Envelope): Promise<RelayAnswer> {
+    const budgetMs = Math.min(4_800, this.deps.settings.temporalTimeoutMs + 700);
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<RelayAnswer>((resolve) => {
+      timer = setTimeout(() => {
+        logger.error('webhook not answered within its budget: answering 503, Shopify will retry', {
+          shop: envelope.shop,
+          topic: envelope.topic,
+          deliveryKey: envelope.deliveryKey,
+          budgetMs,
+        });
+        resolve(UNAVAILABLE);
+      }, budgetMs);
+    });
+    try {
+      return await Promise.race([work, late]);
+    } finally {
+      clearTimeout(timer);
+    }
   }
 
   /** Answer for a body over the limit (the router rejects it before reading it all). */
@@ -262,11 +294,7 @@ export class WebhookRelay {
         ...log,
         err,
       });
-      return {
-        status: 503,
-        outcome: 'unavailable',
-        body: { error: 'temporarily unable to hand the webhook over; retry later' },
-      };
+      return UNAVAILABLE;
     }
   }
 
