@@ -263,8 +263,8 @@ export const variables = {
   },
   SHOPIFY_MAX_PER_SECOND: {
     schema: positiveNumber,
-    default: '8',
-    doc: 'Shopify Admin activities per second (the standard plan refills 100 cost points/s).',
+    default: '3',
+    doc: 'Shopify Admin activities per second (the standard plan refills 100 cost points/s; a touch with a code costs about 25).',
   },
   GORGIAS_MAX_PER_SECOND: {
     schema: positiveNumber,
