@@ -5,6 +5,7 @@
  */
 import { ApplicationFailure } from '@temporalio/common';
 import type { Config } from '../config';
+import { logger } from '../logger';
 import { openDatabase } from '../db';
 import { createKlaviyoEngagementSource } from '../metrics/klaviyo-engagement';
 import { createLinkSigner, createTrackedLinks, resolveLinkSecret, type TrackedLinks } from '../metrics/links';
@@ -47,6 +48,12 @@ export async function buildMetricsActivities(config: Config): Promise<MetricsAct
   try {
     const store = await openMetricsStore(db);
     const signer = createLinkSigner(resolveLinkSecret(config));
+    const publicHost = new URL(config.api.publicUrl).hostname;
+    if (config.env === 'production' && ['localhost', '127.0.0.1', '::1', '[::1]'].includes(publicHost)) {
+      logger.warn(
+        `PUBLIC_URL is ${config.api.publicUrl}: the links in recovery emails will not open for customers; set it to the API's public https address`,
+      );
+    }
     const klaviyo = config.vendors.klaviyo;
     const source = klaviyo.live
       ? createKlaviyoEngagementSource({
