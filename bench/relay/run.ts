@@ -112,13 +112,26 @@ function checkoutPool(size: number): SimCheckout[] {
 
 function nextDelivery(pool: SimCheckout[], counter: { n: number }) {
   const c = pool[counter.n++ % pool.length]!;
-  const at = new Date(Date.now()).toISOString();
+  const at = new Date(Date.now() + counter.n).toISOString();
   return delivery('checkouts/update', SHOP, checkoutPayload(c, { createdAt: at, updatedAt: at }, SHOP), at);
 }
 
-async function relayPhase(url: string, seconds: number, overallRate?: number) {
+/**
+ * Deliveries built and signed before the clock starts, each with its own webhook id, so that
+ * the load generator's CPU (on the same 2 cores) is spent sending, not building payloads.
+ */
+function prebuilt(count: number) {
   const pool = checkoutPool(2_000);
   const counter = { n: 0 };
+  return Array.from({ length: count }, () => {
+    const d = nextDelivery(pool, counter);
+    return { body: d.body, headers: shopifyHeaders(d, SECRET) };
+  });
+}
+
+async function relayPhase(url: string, seconds: number, overallRate?: number) {
+  const deliveries = prebuilt(Math.ceil((overallRate ?? 400) * seconds * 1.2));
+  let next = 0;
   const result = await autocannon({
     url,
     method: 'POST',
@@ -128,8 +141,9 @@ async function relayPhase(url: string, seconds: number, overallRate?: number) {
     requests: [
       {
         setupRequest: (req) => {
-          const d = nextDelivery(pool, counter);
-          return { ...req, method: 'POST', body: d.body, headers: shopifyHeaders(d, SECRET) };
+          // Past the prebuilt ones (a very fast relay), build on the fly rather than repeat ids.
+          const d = deliveries[next++] ?? prebuilt(1)[0]!;
+          return { ...req, method: 'POST', body: d.body, headers: d.headers };
         },
       },
     ],
@@ -157,16 +171,22 @@ async function barePhase(client: Client, seconds: number) {
     },
     policy: DEFAULT_POLICY,
   };
+  // The same Temporal work the relay does per delivery: the normalised snapshot, prepared
+  // before the clock starts like the relay phase's bodies, then one signalWithStart each.
+  const snapshots = Array.from({ length: 400 * seconds * 1.2 }, () =>
+    toCheckoutSnapshot(CheckoutPayload.parse(JSON.parse(nextDelivery(pool, counter).body))),
+  );
   const end = Date.now() + seconds * 1000;
   let done = 0;
   let failed = 0;
+  let taken = 0;
   const t0 = performance.now();
   await Promise.all(
     Array.from({ length: CONNECTIONS }, async () => {
       while (Date.now() < end) {
-        // The same work the relay's Temporal call does: the normalised snapshot, one signalWithStart.
-        const d = nextDelivery(pool, counter);
-        const snapshot = toCheckoutSnapshot(CheckoutPayload.parse(JSON.parse(d.body)));
+        const snapshot =
+          snapshots[taken++] ??
+          toCheckoutSnapshot(CheckoutPayload.parse(JSON.parse(nextDelivery(pool, counter).body)));
         try {
           await sendToCart(
             client,
