@@ -247,6 +247,26 @@ describe('Shopify webhook relay (POST /webhooks/shopify)', function () {
     });
   });
 
+  it('keeps a signed delivery without X-Shopify-Topic as a dead letter that a replay cannot fix', async function () {
+    await withRelay(this.test!.title, async (relay) => {
+      const d = checkoutUpdate(newShopper());
+      const headers = shopifyHeaders(d, SECRET_NEW);
+      delete headers['x-shopify-topic'];
+      const res = await fetch(relay.url, { method: 'POST', headers, body: d.body });
+      assert.equal(res.status, 200);
+      assert.deepEqual(await res.json(), { status: 'dead_letter', reason: 'missing X-Shopify-Topic header' });
+      const out: string[] = [];
+      const code = await deadLettersCommand(['replay'], {
+        config: relay.config,
+        database: relay.database,
+        client: () => Promise.resolve(env.client),
+        out: (l) => out.push(l),
+      });
+      assert.equal(code, 1);
+      assert.match(out.join('\n'), /still unusable: missing X-Shopify-Topic header/);
+    });
+  });
+
   it('gives a repeated X-Shopify-Webhook-Id no further effect', async function () {
     await withRelay(this.test!.title, async (relay) => {
       const shopper = newShopper();

@@ -120,6 +120,8 @@ const UNAVAILABLE: RelayAnswer = {
 
 const NO_KEYS = { checkoutId: null, cartToken: null, customerId: null, email: null };
 const PRUNE_EVERY_MS = 3_600_000;
+/** Shop or topic of a dead letter whose delivery lacked the header. */
+const NONE = '(none)';
 
 /** Thrown inside the hand-over when Temporal refuses the request itself (not an outage). */
 class RejectedByTemporal extends Error {}
@@ -221,9 +223,11 @@ export class WebhookRelay {
    * received. The letter stays pending when it is still unusable or Temporal is unreachable.
    */
   async replay(letter: DeadLetter): Promise<RelayAnswer> {
+    // '(none)' stands for a missing header in the letter: still missing on replay.
+    const given = (v: string) => (v === NONE ? '' : v);
     const envelope: Envelope = {
-      topic: letter.topic,
-      shop: letter.shop,
+      topic: given(letter.topic),
+      shop: given(letter.shop),
       deliveryKey: letter.deliveryKey,
       triggeredAt: isoOrNull(letter.headers['x-shopify-triggered-at']),
       headers: letter.headers,
@@ -310,8 +314,8 @@ export class WebhookRelay {
     } else {
       const stored = await this.deps.store.addDeadLetter({
         deliveryKey: envelope.deliveryKey,
-        shop: envelope.shop || '(none)',
-        topic: envelope.topic || '(none)',
+        shop: envelope.shop || NONE,
+        topic: envelope.topic || NONE,
         reason,
         headers: envelope.headers,
         rawBody: envelope.rawBody,
