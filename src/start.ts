@@ -6,7 +6,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import net from 'node:net';
-import { Runtime } from '@temporalio/worker';
 import { Connection } from '@temporalio/client';
 import { loadConfigOrExit, temporalAddressOf, type Config } from './config';
 import { ensureTemporalBinary, MissingTemporalBinaryError } from './temporal/binaries';
@@ -15,6 +14,7 @@ import { startWorkers, type RunningWorker } from './worker';
 import { startApi, type RunningApi } from './api/main';
 import { demoTrafficEnabled, startDemoTraffic, withDemoSecret, type DemoTraffic } from './simulator/demo';
 import { logger } from './logger';
+import { installRuntime } from './temporal/runtime';
 
 const SEARCH_ATTRIBUTE_TYPE_NAMES: Record<string, string> = {
   KEYWORD: 'Keyword',
@@ -105,7 +105,7 @@ async function stopChild(child: ChildProcess, timeoutMs = 10_000): Promise<void>
 async function main() {
   const config = loadConfigOrExit();
   // We orchestrate shutdown ourselves: worker first, then the API, then the dev server.
-  Runtime.install({ shutdownSignals: [] });
+  installRuntime(config, []);
 
   let devServer: ChildProcess | undefined;
   let worker: RunningWorker | undefined;

@@ -7,12 +7,13 @@
  * SIGINT/SIGTERM stop polling, let running tasks finish (WORKER_SHUTDOWN_GRACE), then exit.
  */
 import fs from 'node:fs';
-import { Runtime, Worker, type NativeConnection, type WorkerOptions } from '@temporalio/worker';
+import { Worker, type NativeConnection, type WorkerOptions } from '@temporalio/worker';
 import { loadConfigOrExit, type Config } from './config';
 import { activitiesByQueue, buildActivityDeps, type QueueKind } from './activities';
 import { connectWorkerConnection } from './temporal/connection';
 import { taskQueues } from './temporal/task-queues';
 import { logger } from './logger';
+import { installRuntime } from './temporal/runtime';
 import { Client } from '@temporalio/client';
 import { ensureEngagementSchedule } from './metrics/schedule';
 
@@ -98,7 +99,7 @@ export async function startWorkers(config: Config, connection?: NativeConnection
 
 async function main() {
   const config = loadConfigOrExit();
-  Runtime.install({ shutdownSignals: ['SIGINT', 'SIGTERM'] });
+  installRuntime(config, ['SIGINT', 'SIGTERM']);
   const worker = await startWorkers(config);
   await worker.done;
 }
