@@ -87,7 +87,7 @@ export async function startWorkers(config: Config, connection?: NativeConnection
   ).catch((err: unknown) =>
     logger.error('engagement sync schedule could not be ensured; opens will not be synced', { err }),
   );
-  logger.info('worker polling', { taskQueues: Object.values(queues), modes: wired.modes });
+  logger.info('worker polling', { taskQueues: [...new Set(Object.values(queues))], modes: wired.modes });
   return {
     done,
     modes: wired.modes,
