@@ -201,14 +201,14 @@ export async function subscribeWebhooks(options: {
 }
 
 export function describeChange(c: SubscriptionChange, uri: string, dryRun = false): string {
-  const would = dryRun ? 'would be ' : '';
+  const column = (label: string) => `${label.padEnd(13)} ${c.topic.padEnd(41)}`;
   switch (c.action) {
     case 'unchanged':
-      return `unchanged  ${c.topic.padEnd(42)} ${uri} (${c.id})`;
+      return `${column('unchanged')} ${uri} (${c.id})`;
     case 'created':
-      return `${would}created ${c.topic.padEnd(42)} ${uri}${c.id ? ` (${c.id})` : ''}`;
+      return `${column(dryRun ? 'would create' : 'created')} ${uri}${c.id ? ` (${c.id})` : ''}`;
     case 'updated':
-      return `${would}updated ${c.topic.padEnd(42)} ${c.from ?? '(no uri)'} -> ${uri} (${c.id})`;
+      return `${column(dryRun ? 'would update' : 'updated')} ${c.from ?? '(no uri)'} -> ${uri} (${c.id})`;
     case 'other':
       return `note: ${c.topic} has another subscription to ${c.uri ?? '(no uri)'} (${c.id}); left in place, it receives every event too`;
   }
