@@ -29,6 +29,9 @@ export interface EngagementDeps {
   now?: () => Date;
 }
 
+const wholeSeconds = (ms: number) =>
+  new Date(Math.floor(ms / 1000) * 1000).toISOString().replace('.000Z', 'Z');
+
 export const SANDBOX_NOTE =
   'no engagement source: Klaviyo is in sandbox mode (KLAVIYO_PRIVATE_API_KEY is not set), so opens are not tracked; clicks on tracked links are still counted by /r/';
 
@@ -60,12 +63,13 @@ export function createEngagementActivities(deps: EngagementDeps): EngagementSync
 
   return {
     async planEngagementSync(): Promise<EngagementSyncPlan> {
-      const until = now();
+      // Whole seconds: the form Klaviyo's filter examples use (`2026-03-01T01:00:00Z`).
+      const until = wholeSeconds(now().getTime());
       const watermark = await deps.store.syncedUntil('klaviyo');
-      const from = new Date(
-        watermark ? Date.parse(watermark) - deps.overlapMs : until.getTime() - deps.backfillMs,
-      ).toISOString();
-      const empty = { from, until: until.toISOString(), windows: [], flowIds: [] };
+      const from = wholeSeconds(
+        watermark ? Date.parse(watermark) - deps.overlapMs : Date.parse(until) - deps.backfillMs,
+      );
+      const empty = { from, until, windows: [], flowIds: [] };
       if (!deps.source) return { source: null, notes: [SANDBOX_NOTE], ...empty };
       const { metricIds, flowIds } = await deps.source.engagementMetrics();
       const notes: string[] = [];
@@ -81,7 +85,7 @@ export function createEngagementActivities(deps: EngagementDeps): EngagementSync
           'the Klaviyo account has no "Opened Email" or "Clicked Email" metric yet (no email was opened or clicked)',
         );
       }
-      return { source: 'klaviyo', notes, from, until: until.toISOString(), windows, flowIds };
+      return { source: 'klaviyo', notes, from, until, windows, flowIds };
     },
 
     async syncEngagementWindow(input: EngagementWindowInput): Promise<EngagementWindowCounts> {

@@ -124,7 +124,7 @@ export class KlaviyoEngagementFake {
     const filter = queryText(req.query.filter);
     // The grammar the sync relies on, and nothing looser (unknown filters are Klaviyo 400s).
     const m =
-      /^equals\(metric_id,"([^"]+)"\),greater-or-equal\(datetime,([^),]+)\),less-than\(datetime,([^),]+)\)$/.exec(
+      /^equals\(metric_id,"([^"]+)"\),greater-or-equal\(datetime,(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ)\),less-than\(datetime,(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ)\)$/.exec(
         filter,
       );
     if (!m) return this.error(res, 400, 'invalid', `Invalid filter: ${filter}`);
