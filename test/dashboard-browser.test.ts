@@ -171,6 +171,18 @@ describe('dashboard in headless Chromium', function () {
     assert.deepEqual(await lines('[data-metric="revenue-per-recipient"]'), all.perRecipient);
     assert.equal(await text('[data-metric="lift"]'), all.lift);
     assert.match(await text('[data-funnel="clicked"]'), /^1 /);
+
+    // By touch: emails of touch n = emailable carts with at least n touches.
+    const treated = specs.filter((sp) => !sp.control);
+    for (const n of [1, 2, 3]) {
+      const expected = treated.filter((sp) => (sp.touches ?? 0) >= n).length;
+      assert.equal(await text(`tr[data-touch="${n}"] [data-col="sent"]`), String(expected), `touch ${n}`);
+    }
+    // By segment: carts per segment among emailable carts.
+    for (const segment of ['welcome', 'loyalty', 'premium']) {
+      const expected = treated.filter((sp) => sp.segment === segment).length;
+      assert.equal(await text(`tr[data-segment="${segment}"] td:nth-child(2)`), String(expected), segment);
+    }
     assert.match(await text('[data-mpp-note]'), /Apple Mail Privacy Protection/);
 
     // The inline chart ran under the page's CSP: one chart per currency, one bar per order day.
