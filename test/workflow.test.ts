@@ -14,19 +14,45 @@ import {
   hoursAfter,
   registerSearchAttributes,
   snapshot,
+  lineItem,
 } from './helpers/cart';
-import { cartActivitySignal, consentChangedSignal, orderPlacedSignal } from '../src/workflows/messages';
+import {
+  cartActivitySignal,
+  checkoutDeletedSignal,
+  consentChangedSignal,
+  orderPlacedSignal,
+  type CartRecoveryStatus,
+  type OrderPlaced,
+} from '../src/workflows/messages';
+import { cartWorkflowId } from '../src/workflows/ids';
+import { localTime } from '../src/workflows/schedule';
+
+function order(token: string, at: number, over: Partial<OrderPlaced> = {}): OrderPlaced {
+  return {
+    orderId: `order-${token}`,
+    totalPrice: '60.00',
+    currency: 'USD',
+    checkoutToken: token,
+    cartToken: `cart-${token}`,
+    at: new Date(at).toISOString(),
+    ...over,
+  };
+}
 import type { Segment } from '../src/workflows/policy';
 
 describe('cartRecovery workflow', function () {
   let env: TestWorkflowEnvironment;
   let bundle: WorkflowBundleWithSourceMap;
   before(async () => {
-    env = await createTimeSkippingEnv();
-    await registerSearchAttributes(env);
     bundle = await workflowBundle(require.resolve('../src/workflows'));
   });
-  after(async () => {
+  // One server per test: a finished test leaves customer gates in their cooldown, whose timers
+  // would need that test's (stopped) worker and so hold back time skipping for the next test.
+  beforeEach(async () => {
+    env = await createTimeSkippingEnv();
+    await registerSearchAttributes(env);
+  });
+  afterEach(async () => {
     await env?.teardown();
   });
 
@@ -85,7 +111,7 @@ describe('cartRecovery workflow', function () {
       for (const c of cases) results.push(await rig.result(c.token));
       const ladders = { welcome: [10, 10, 15, 20], loyalty: [0, 5, 10, 15], premium: [0, 10, 15, 20] };
       for (const [i, c] of cases.entries()) {
-        const status = results[i]!;
+        const status: CartRecoveryStatus = results[i]!;
         assert.equal(status.segment, c.segment);
         assert.equal(status.outcome, 'not_recovered');
         assert.deepEqual(
@@ -112,6 +138,463 @@ describe('cartRecovery workflow', function () {
         assert.equal(issued.length, ladders[c.segment].filter((p) => p > 0).length);
         assert.equal(status.touches.length, 4);
       }
+    });
+  });
+  it('stops after touch 2 when the order arrives: no touch 3, codes revoked, conversion attributed to touch 2', async function () {
+    const q = uniqueId(this.test!.title);
+    const vendors = new FakeVendors();
+    const rig = cartRig(env, q, vendors);
+    const worker = await cartWorker(env, q, vendors, bundle);
+    await worker.runUntil(async () => {
+      const t0 = await rig.now();
+      await rig.update('c2', snapshot('c2', t0));
+      await env.sleep(8 * HOUR);
+      await rig.send('c2', orderPlacedSignal, order('c2', t0 + 8 * HOUR, { totalPrice: '54.00' }));
+      const status = await rig.result('c2');
+      assert.equal(status.outcome, 'recovered');
+      assert.deepEqual(
+        status.touches.map((t) => t.touch),
+        [1, 2],
+      );
+      assert.deepEqual(
+        vendors.sentTouches('c2').map((e) => e.touch),
+        [1, 2],
+      );
+      const codeIds = [...vendors.codes.values()].map((c) => c.id);
+      assert.equal(codeIds.length, 2);
+      assert.deepEqual(
+        [...vendors.revoked].sort(),
+        [...codeIds].sort(),
+        'both codes revoked, none left usable',
+      );
+      const converted = vendors.metricsFor('c2').find((m) => m.kind === 'converted');
+      assert.ok(converted?.kind === 'converted');
+      assert.equal(converted.attributedTouch, 2);
+      assert.equal(converted.revenue, '54.00');
+      assert.equal(converted.currency, 'USD');
+      const outcome = vendors.metricsFor('c2').find((m) => m.kind === 'outcome');
+      assert.ok(outcome?.kind === 'outcome' && outcome.outcome === 'recovered');
+    });
+  });
+
+  it('cancels a send still in flight when the order arrives, so no email follows the order', async function () {
+    const q = uniqueId(this.test!.title);
+    const vendors = new FakeVendors();
+    const rig = cartRig(env, q, vendors);
+    const worker = await cartWorker(env, q, vendors, bundle);
+    const touch2Started = deferred();
+    vendors.beforeSend = async (email) => {
+      if (email.touch === 2) await blockUntilCancelled(() => touch2Started.resolve());
+    };
+    await worker.runUntil(async () => {
+      const t0 = await rig.now();
+      await rig.update('c3', snapshot('c3', t0));
+      // Exactly to touch 2's due time: while the send runs, time skipping is held back.
+      await env.sleep(6 * HOUR);
+      await touch2Started.promise;
+      await rig.send('c3', orderPlacedSignal, order('c3', t0 + 6 * HOUR + 60_000));
+      const status = await rig.result('c3');
+      assert.equal(status.outcome, 'recovered');
+      assert.deepEqual(
+        status.touches.map((t) => t.touch),
+        [1],
+        'touch 2 is not recorded as sent',
+      );
+      assert.deepEqual(
+        vendors.sentTouches('c3').map((e) => e.touch),
+        [1],
+        'the vendor never accepted touch 2',
+      );
+      // Touch 2's code was issued before the send and is revoked with the rest.
+      assert.equal(vendors.revoked.length, 2);
+      const converted = vendors.metricsFor('c3').find((m) => m.kind === 'converted');
+      assert.ok(converted?.kind === 'converted' && converted.attributedTouch === 1);
+    });
+  });
+
+  it('keeps pushing detection back while the cart shows activity', async function () {
+    const q = uniqueId(this.test!.title);
+    const vendors = new FakeVendors();
+    const rig = cartRig(env, q, vendors);
+    const worker = await cartWorker(env, q, vendors, bundle);
+    await worker.runUntil(async () => {
+      const t0 = await rig.now();
+      await rig.update('c4', snapshot('c4', t0));
+      for (const minutes of [50, 100, 150]) {
+        await env.sleep(50 * 60_000);
+        await rig.send('c4', cartActivitySignal, {
+          cartToken: 'cart-c4',
+          at: new Date(t0 + minutes * 60_000).toISOString(),
+        });
+        const status = await rig.status('c4');
+        assert.equal(status.stage, 'watching', `still watching after activity at +${minutes} min`);
+        assert.equal(vendors.sendAttempts.length, 0);
+      }
+      // Activity on another cart is not activity on this checkout.
+      await rig.send('c4', cartActivitySignal, {
+        cartToken: 'someone-else',
+        at: new Date(t0 + 170 * 60_000).toISOString(),
+      });
+      await env.sleep(61 * 60_000);
+      const status = await rig.status('c4');
+      assert.equal(status.stage, 'sequence');
+      assert.equal(hoursAfter(t0, status.lastActivityAt!), 2.5);
+      assert.equal(hoursAfter(t0, status.abandonedAt!), 3.5);
+      assert.equal(hoursAfter(t0, status.touches[0]!.sentAt), 3.5);
+      await rig.send('c4', checkoutDeletedSignal, { at: new Date(t0 + 4 * HOUR).toISOString() });
+      assert.equal((await rig.result('c4')).outcome, 'deleted');
+    });
+  });
+
+  it('ignores duplicate and stale snapshots and keeps the newest when they arrive out of order', async function () {
+    const q = uniqueId(this.test!.title);
+    const vendors = new FakeVendors();
+    const rig = cartRig(env, q, vendors);
+    const worker = await cartWorker(env, q, vendors, bundle);
+    await worker.runUntil(async () => {
+      const t0 = await rig.now();
+      const newest = snapshot('c5', t0 - 5 * 60_000, { totalPrice: '80.00', subtotalPrice: '80.00' });
+      const older = snapshot('c5', t0 - 10 * 60_000, { totalPrice: '999.00', subtotalPrice: '999.00' });
+      await rig.update('c5', newest);
+      await rig.update('c5', older); // delivered late: must not overwrite
+      await rig.update('c5', newest); // duplicate delivery
+      await rig.update('c5', snapshot('c5', t0 - 5 * 60_000, { totalPrice: '1.00' })); // same updated_at: a duplicate
+      await rig.update('c5', { ...newest, token: 'another-checkout' }); // not this checkout's
+      const status = await rig.status('c5');
+      assert.equal(status.lastActivityAt, newest.updatedAt);
+      await env.sleep(56 * 60_000);
+      const after = await rig.status('c5');
+      assert.equal(after.touches.length, 1);
+      assert.equal(vendors.sentTouches('c5')[0]!.total, '80.00');
+      assert.equal(after.segment, 'welcome', 'the stale 999.00 snapshot would have made it premium');
+      await rig.send('c5', orderPlacedSignal, order('c5', t0 + HOUR, { totalPrice: '80.00' }));
+      await rig.send('c5', orderPlacedSignal, order('c5', t0 + HOUR, { orderId: 'dup', totalPrice: '1.00' }));
+      const done = await rig.result('c5');
+      assert.equal(
+        done.order?.orderId,
+        'order-c5',
+        'the first order wins; a second delivery changes nothing',
+      );
+    });
+  });
+
+  it('keeps an order that arrives before any checkout snapshot and applies it', async function () {
+    const q = uniqueId(this.test!.title);
+    const vendors = new FakeVendors();
+    const rig = cartRig(env, q, vendors);
+    const worker = await cartWorker(env, q, vendors, bundle);
+    await worker.runUntil(async () => {
+      const t0 = await rig.now();
+      await rig.send('c6', orderPlacedSignal, order('c6', t0));
+      const late = await rig.client.workflow
+        .getHandle(cartWorkflowId('test-shop.myshopify.com', 'c6'))
+        .result();
+      assert.equal((late as { outcome: string }).outcome, 'converted_before_abandonment');
+      assert.equal(vendors.sendAttempts.length, 0);
+    });
+  });
+
+  it('applies a consent withdrawal that arrived before the checkout started the workflow', async function () {
+    const q = uniqueId(this.test!.title);
+    const vendors = new FakeVendors();
+    const rig = cartRig(env, q, vendors);
+    const worker = await cartWorker(env, q, vendors, bundle);
+    await worker.runUntil(async () => {
+      const t0 = await rig.now();
+      await rig.send('c7', consentChangedSignal, {
+        customerId: 'gid://shopify/Customer/7',
+        email: null,
+        state: 'unsubscribed',
+        at: new Date(t0).toISOString(),
+      });
+      await rig.update('c7', snapshot('c7', t0 - 60_000, { acceptsMarketing: true }));
+      const status = await rig.result('c7');
+      assert.equal(status.outcome, 'no_consent');
+      assert.equal(vendors.sendAttempts.length, 0);
+    });
+  });
+
+  it('stops the sequence when consent is withdrawn mid-sequence and revokes the live code', async function () {
+    const q = uniqueId(this.test!.title);
+    const vendors = new FakeVendors();
+    const rig = cartRig(env, q, vendors);
+    const worker = await cartWorker(env, q, vendors, bundle);
+    await worker.runUntil(async () => {
+      const t0 = await rig.now();
+      await rig.update('c8', snapshot('c8', t0));
+      await env.sleep(2 * HOUR);
+      await rig.send('c8', consentChangedSignal, {
+        customerId: null,
+        email: 'ADA@example.com',
+        state: 'unsubscribed',
+        at: new Date(t0 + 2 * HOUR).toISOString(),
+      });
+      const status = await rig.result('c8');
+      assert.equal(status.outcome, 'consent_withdrawn');
+      assert.equal(status.touches.length, 1);
+      assert.equal(vendors.sendAttempts.length, 1);
+      assert.deepEqual(vendors.revoked, [[...vendors.codes.values()][0]!.id]);
+    });
+  });
+
+  it('lets one sequence run per customer and none within the cooldown after it ends', async function () {
+    const q = uniqueId(this.test!.title);
+    const vendors = new FakeVendors();
+    const rig = cartRig(env, q, vendors);
+    const worker = await cartWorker(env, q, vendors, bundle);
+    const same = { email: 'Grace@Example.com' };
+    await worker.runUntil(async () => {
+      const t0 = await rig.now();
+      await rig.update('a', snapshot('a', t0, same));
+      await env.sleep(2 * HOUR);
+      await rig.update('b', snapshot('b', t0 + 2 * HOUR, { ...same, email: 'grace@example.com' }));
+      assert.equal(
+        (await rig.result('b')).outcome,
+        'frequency_capped',
+        'a second sequence while the first runs',
+      );
+      // A's last touch goes out at 72 h; the cooldown (7 days) runs from there.
+      await env.sleep(96 * HOUR - 3 * HOUR);
+      assert.equal((await rig.status('a')).touches.length, 4);
+      const t1 = await rig.now();
+      await rig.update('c', snapshot('c', t1, same));
+      assert.equal((await rig.result('c')).outcome, 'frequency_capped', 'within the cooldown');
+      await env.sleep(7 * DAY);
+      const t2 = await rig.now();
+      await rig.update('d', snapshot('d', t2, same));
+      await env.sleep(HOUR + 60_000);
+      assert.equal((await rig.status('d')).touches.length, 1, 'after the cooldown a new sequence starts');
+      assert.equal(vendors.sentTouches('b').length + vendors.sentTouches('c').length, 0);
+      await rig.send('d', orderPlacedSignal, order('d', t2 + 2 * HOUR));
+      assert.equal((await rig.result('d')).outcome, 'recovered');
+    });
+  });
+
+  it('creates exactly one support ticket for a high-value cart, even when the call is retried', async function () {
+    const q = uniqueId(this.test!.title);
+    const vendors = new FakeVendors();
+    vendors.ticketFailuresLeft = 2;
+    const rig = cartRig(env, q, vendors);
+    const worker = await cartWorker(env, q, vendors, bundle);
+    await worker.runUntil(async () => {
+      const t0 = await rig.now();
+      await rig.update('t1', snapshot('t1', t0, { totalPrice: '320.00', subtotalPrice: '320.00' }));
+      await env.sleep(2 * HOUR);
+      // The customer comes back and leaves again: detection restarts, but not the ticket.
+      await rig.send('t1', cartActivitySignal, {
+        cartToken: 'cart-t1',
+        at: new Date(t0 + 2 * HOUR).toISOString(),
+      });
+      await env.sleep(2 * HOUR);
+      await rig.send('t1', orderPlacedSignal, order('t1', t0 + 4 * HOUR, { totalPrice: '320.00' }));
+      const status = await rig.result('t1');
+      assert.equal(vendors.ticketAttempts.length, 3, 'two failed attempts and one success');
+      assert.deepEqual(
+        new Set(vendors.ticketAttempts.map((a) => a.key)),
+        new Set(['test-shop.myshopify.com:t1:ticket']),
+      );
+      assert.equal(vendors.tickets.size, 1);
+      assert.equal(status.ticketId, 'ticket-1');
+      const ticket = vendors.ticketAttempts[0]!;
+      assert.equal(ticket.segment, 'premium');
+      assert.equal(ticket.checkout.totalPrice, '320.00');
+      assert.ok(ticket.checkout.restoreUrl);
+      assert.equal(vendors.metricsFor('t1').filter((m) => m.kind === 'ticket_created').length, 1);
+    });
+  });
+
+  it('moves a touch that falls in quiet hours to 08:00 in the customer zone, else the shop zone', async function () {
+    const q = uniqueId(this.test!.title);
+    const vendors = new FakeVendors();
+    vendors.factsByEmail['paris@example.com'] = { timezone: 'Europe/Paris' };
+    vendors.factsByEmail['nozone@example.com'] = { timezone: null };
+    const policy = { ...TEST_POLICY, quietHours: { startHour: 21, endHour: 8 }, shopTimezone: 'Asia/Tokyo' };
+    const rig = cartRig(env, q, vendors, policy);
+    const worker = await cartWorker(env, q, vendors, bundle);
+    await worker.runUntil(async () => {
+      // Go to the next 22:00 in Paris, so abandonment (+1 h) lands at 23:00 Paris.
+      let now = await rig.now();
+      let skip = 0;
+      while (localTime(now + skip, 'Europe/Paris').hour !== 22) skip += 15 * 60_000;
+      await env.sleep(skip);
+      now = await rig.now();
+      await rig.update('q1', snapshot('q1', now, { email: 'paris@example.com' }));
+      await rig.update('q2', snapshot('q2', now, { email: 'nozone@example.com' }));
+      await env.sleep(12 * HOUR);
+      const paris = await rig.status('q1');
+      const tokyo = await rig.status('q2');
+      const parisSent = localTime(Date.parse(paris.touches[0]!.sentAt), 'Europe/Paris');
+      assert.equal(parisSent.hour, 8, 'Paris customer: 08:00 Paris');
+      assert.ok(hoursAfter(now, paris.touches[0]!.sentAt) > 8, 'held back from 23:00 to 08:00');
+      const tokyoSent = localTime(Date.parse(tokyo.touches[0]!.sentAt), 'Asia/Tokyo');
+      assert.equal(tokyoSent.hour, 8, 'no customer zone: the shop zone (Tokyo) decides');
+      for (const token of ['q1', 'q2'])
+        await rig.send(token, checkoutDeletedSignal, { at: new Date(now).toISOString() });
+    });
+  });
+
+  it('leaves out unavailable items and stops when nothing is left in stock', async function () {
+    const q = uniqueId(this.test!.title);
+    const vendors = new FakeVendors();
+    const rig = cartRig(env, q, vendors);
+    const worker = await cartWorker(env, q, vendors, bundle);
+    const twoLines = [
+      lineItem(),
+      lineItem({ key: 'line-2', title: 'Wool scarf', variantId: 'gid://shopify/ProductVariant/22' }),
+    ];
+    await worker.runUntil(async () => {
+      const t0 = await rig.now();
+      vendors.unavailableLines = new Set(['line-2']);
+      await rig.update('s1', snapshot('s1', t0, { lineItems: twoLines }));
+      await env.sleep(HOUR + 60_000);
+      assert.deepEqual(
+        vendors.sentTouches('s1')[0]!.items.map((i) => i.title),
+        ['Linen shirt'],
+      );
+      vendors.unavailableLines = new Set(['line-1', 'line-2']);
+      const status = await rig.result('s1');
+      assert.equal(status.outcome, 'out_of_stock');
+      assert.equal(status.touches.length, 1);
+      assert.equal(vendors.codes.size, 1, 'no code is issued for a touch that cannot go out');
+      assert.equal(vendors.revoked.length, 1, 'the code of touch 1 is revoked');
+    });
+  });
+
+  it('tracks a control-group cart like the others but never emails it', async function () {
+    const q = uniqueId(this.test!.title);
+    const vendors = new FakeVendors();
+    const rig = cartRig(env, q, vendors, { ...TEST_POLICY, controlGroupPercent: 100 });
+    const worker = await cartWorker(env, q, vendors, bundle);
+    await worker.runUntil(async () => {
+      const t0 = await rig.now();
+      await rig.update('g1', snapshot('g1', t0, { email: 'g1@example.com' }));
+      await rig.update('g2', snapshot('g2', t0, { email: 'g2@example.com' }));
+      await env.sleep(7 * HOUR);
+      await rig.send('g2', orderPlacedSignal, order('g2', t0 + 7 * HOUR));
+      const g1 = await rig.result('g1');
+      const g2 = await rig.result('g2');
+      assert.equal(g1.outcome, 'control_group_not_recovered');
+      assert.equal(g1.controlGroup, true);
+      assert.deepEqual(
+        g1.touches.map((t) => [hoursAfter(t0, t.sentAt), t.suppressed]),
+        [
+          [1, true],
+          [6, true],
+          [24, true],
+          [72, true],
+        ],
+      );
+      assert.equal(g2.outcome, 'control_group_recovered');
+      assert.equal(vendors.sendAttempts.length + vendors.codes.size + vendors.ticketAttempts.length, 0);
+      const abandoned = vendors.metricsFor('g1').find((m) => m.kind === 'abandoned');
+      assert.ok(abandoned?.kind === 'abandoned' && abandoned.controlGroup);
+      const converted = vendors.metricsFor('g2').find((m) => m.kind === 'converted');
+      assert.ok(converted?.kind === 'converted' && converted.controlGroup && converted.attributedTouch === 2);
+      assert.equal(vendors.metrics.filter((m) => m.kind === 'touch_sent').length, 0);
+    });
+  });
+
+  it('continues as new on a long history without losing state or signals', async function () {
+    const q = uniqueId(this.test!.title);
+    const vendors = new FakeVendors();
+    const rig = cartRig(env, q, vendors, { ...TEST_POLICY, continueAsNewAfterEvents: 100 });
+    const worker = await cartWorker(env, q, vendors, bundle);
+    await worker.runUntil(async () => {
+      const t0 = await rig.now();
+      for (let i = 0; i < 40; i++) {
+        await rig.update(
+          'n1',
+          snapshot('n1', t0 - 40 * 60_000 + i * 60_000, { totalPrice: `${100 + i}.00` }),
+        );
+      }
+      const handle = rig.client.workflow.getHandle(cartWorkflowId('test-shop.myshopify.com', 'n1'));
+      const status = await rig.status('n1');
+      assert.equal(
+        status.lastActivityAt,
+        new Date(t0 - 60_000).toISOString(),
+        'the last of 40 snapshots is kept',
+      );
+      const done = await rig.result('n1');
+      const description = await handle.describe();
+      assert.notEqual(
+        description.runId,
+        description.raw.workflowExecutionInfo?.firstRunId,
+        'continued as new',
+      );
+      assert.equal(done.outcome, 'not_recovered');
+      assert.deepEqual(
+        done.touches.map((t) => t.touch),
+        [1, 2, 3, 4],
+      );
+      const sends = vendors.sendAttempts.map((e) => e.key);
+      assert.equal(new Set(sends).size, 4, 'no touch sent twice across runs');
+      assert.equal(vendors.sentTouches('n1')[0]!.total, '139.00');
+      assert.equal(vendors.metricsFor('n1').filter((m) => m.kind === 'abandoned').length, 1);
+    });
+  });
+
+  it('lets a new worker take over mid-sequence without sending anything twice', async function () {
+    const q = uniqueId(this.test!.title);
+    const vendors = new FakeVendors();
+    const rig = cartRig(env, q, vendors);
+    const touch2 = deferred();
+    vendors.onSent = (email) => {
+      if (email.touch === 2) touch2.resolve();
+    };
+    // No workflow cache: nothing is sticky to the first worker, and every task of it replays the
+    // history from the start (the test server does not hand a dead worker's sticky queue over).
+    const first = await cartWorker(env, q, vendors, bundle, { maxCachedWorkflows: 0 });
+    const t0 = await rig.now();
+    await first.runUntil(async () => {
+      await rig.update('w1', snapshot('w1', t0));
+      await env.sleep(6 * HOUR);
+      await touch2.promise;
+    });
+    const second = await cartWorker(env, q, vendors, bundle);
+    await second.runUntil(async () => {
+      const status = await rig.result('w1');
+      assert.equal(status.outcome, 'not_recovered');
+      // Rounded: the hand-over takes a few real seconds, during which time skipping is held.
+      assert.deepEqual(
+        status.touches.map((t) => Math.round(hoursAfter(t0, t.sentAt))),
+        [1, 6, 24, 72],
+      );
+    });
+    const keys = vendors.sendAttempts.map((e) => e.key);
+    assert.equal(keys.length, 4, `send attempts: ${keys.join(', ')}`);
+    assert.equal(new Set(keys).size, 4);
+    assert.equal(vendors.enrichCalls.length, 1);
+  });
+
+  it('turns a vendor refusal of the recipient into an outcome instead of a failed workflow', async function () {
+    const q = uniqueId(this.test!.title);
+    const vendors = new FakeVendors();
+    vendors.invalidRecipients.add('bounce@example.com');
+    const rig = cartRig(env, q, vendors);
+    const worker = await cartWorker(env, q, vendors, bundle);
+    await worker.runUntil(async () => {
+      const t0 = await rig.now();
+      await rig.update('v1', snapshot('v1', t0, { email: 'bounce@example.com' }));
+      const status = await rig.result('v1');
+      assert.equal(status.outcome, 'invalid_email');
+      assert.equal(vendors.sendAttempts.length, 1, 'a permanent refusal is not retried');
+      assert.equal(vendors.revoked.length, 1, 'the code issued for the refused email is revoked');
+    });
+  });
+
+  it('never emails a suppressed profile or a customer without consent', async function () {
+    const q = uniqueId(this.test!.title);
+    const vendors = new FakeVendors();
+    vendors.factsByEmail['suppressed@example.com'] = { suppressed: true, consent: 'SUBSCRIBED' };
+    const rig = cartRig(env, q, vendors);
+    const worker = await cartWorker(env, q, vendors, bundle);
+    await worker.runUntil(async () => {
+      const t0 = await rig.now();
+      await rig.update('e1', snapshot('e1', t0, { email: 'suppressed@example.com' }));
+      await rig.update('e2', snapshot('e2', t0, { email: 'quiet@example.com', acceptsMarketing: false }));
+      assert.equal((await rig.result('e1')).outcome, 'suppressed');
+      assert.equal((await rig.result('e2')).outcome, 'no_consent');
+      assert.equal(vendors.sendAttempts.length, 0);
     });
   });
 });

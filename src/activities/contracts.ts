@@ -7,7 +7,7 @@
  * (`<shop>:<checkout>:touch-2:send`), never derived from activity ids, so a retry, a worker
  * restart or a continue-as-new finds the vendor-side object created before.
  */
-import type { CheckoutSnapshot, LineItem, Outcome } from '../workflows/messages';
+import type { CheckoutSnapshot, CustomerGateInput, LineItem, Outcome } from '../workflows/messages';
 import type { Segment } from '../workflows/policy';
 
 /** `ApplicationFailure.type` values the workflow acts on; all are non-retryable. */
@@ -198,6 +198,28 @@ export interface ShopifyActivities {
 /** Compositions of the vendor activities above (src/activities/touch.ts). */
 export interface TouchActivities {
   prepareTouch(input: PrepareTouchInput): Promise<PreparedTouch>;
+}
+
+export interface AcquireGateInput {
+  key: string;
+  /** `customer:<shop>:<customer-key>` (see workflows/ids.ts). */
+  gateWorkflowId: string;
+  /** Task queue of the workflows (the gate runs beside the carts). */
+  taskQueue: string;
+  /** Upper bound of the gate's life, so that a lost release cannot block a customer for ever. */
+  executionTimeoutMs: number;
+  gate: CustomerGateInput;
+}
+
+export interface GateGrant {
+  granted: boolean;
+  /** Workflow id of the cart holding the gate (this cart when granted). */
+  holder: string | null;
+}
+
+/** The frequency cap's lock (src/activities/customer-gate.ts); needs a Temporal client. */
+export interface GateActivities {
+  acquireCustomerGate(input: AcquireGateInput): Promise<GateGrant>;
 }
 
 export interface GorgiasActivities {

@@ -10,8 +10,11 @@ import type { Config } from '../config';
 import { buildMetricsActivities } from './metrics';
 import { buildVendorActivities } from './vendors';
 import type { TrackedLinks } from '../metrics/links';
+import { connectClient } from '../temporal/connection';
+import { createGateActivities } from './customer-gate';
 import type {
   EngagementSyncActivities,
+  GateActivities,
   GorgiasActivities,
   KlaviyoActivities,
   LocalActivities,
@@ -25,6 +28,7 @@ export type Activities = KlaviyoActivities &
   TouchActivities &
   GorgiasActivities &
   LocalActivities &
+  GateActivities &
   EngagementSyncActivities;
 export type QueueKind = 'klaviyo' | 'shopify' | 'gorgias' | 'local';
 
@@ -37,6 +41,7 @@ export const ACTIVITY_QUEUE: Record<keyof Activities, QueueKind> = {
   prepareTouch: 'shopify',
   createSupportTicket: 'gorgias',
   recordMetric: 'local',
+  acquireCustomerGate: 'local',
   planEngagementSync: 'local',
   syncEngagementWindow: 'local',
   completeEngagementSync: 'local',
@@ -49,6 +54,8 @@ export interface ActivityDeps {
   local: LocalActivities;
   /** The engagement sync's activities (metrics); absent in tests that do not run the sync. */
   engagement?: EngagementSyncActivities;
+  /** The frequency cap's lock (needs a Temporal client); absent in tests without a gate. */
+  gate?: GateActivities;
   /** Wraps each email's restore URL in a tracked `/r/<token>` link (metrics); absent: sent as is. */
   links?: TrackedLinks;
 }
@@ -70,6 +77,10 @@ export const createActivities = (deps: ActivityDeps): Activities => ({
   prepareTouch: (input) => prepareTouch(deps.shopify, input),
   createSupportTicket: (input) => deps.gorgias.createSupportTicket(input),
   recordMetric: (event) => deps.local.recordMetric(event),
+  acquireCustomerGate: (input) =>
+    deps.gate
+      ? deps.gate.acquireCustomerGate(input)
+      : Promise.reject(new Error('acquireCustomerGate: the customer gate is not wired (ActivityDeps.gate)')),
   planEngagementSync: () =>
     deps.engagement ? deps.engagement.planEngagementSync() : notWired('planEngagementSync')(),
   syncEngagementWindow: (input) =>
@@ -98,17 +109,21 @@ export interface WiredActivities {
 export async function buildActivityDeps(config: Config): Promise<WiredActivities> {
   const vendors = await buildVendorActivities(config);
   const metrics = await buildMetricsActivities(config);
+  // The customer gate starts workflows, so the worker needs a client of its own.
+  const client = await connectClient(config);
   return {
     activities: createActivities({
       ...vendors,
       local: metrics.local,
       engagement: metrics.engagement,
       links: metrics.links,
+      gate: createGateActivities(client),
     }),
     modes: vendors.modes,
     close: async () => {
       await vendors.close();
       await metrics.close();
+      await client.connection.close();
     },
   };
 }

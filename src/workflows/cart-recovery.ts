@@ -22,21 +22,19 @@ import {
   getExternalWorkflowHandle,
   isCancellation,
   log,
-  ParentClosePolicy,
   proxyActivities,
   proxyLocalActivities,
   setCurrentDetails,
   setHandler,
-  startChild,
   upsertSearchAttributes,
   workflowInfo,
-  WorkflowIdReusePolicy,
 } from '@temporalio/workflow';
-import { WorkflowExecutionAlreadyStartedError, type SearchAttributeUpdatePair } from '@temporalio/common';
+import type { SearchAttributeUpdatePair } from '@temporalio/common';
 import {
   FailureType,
   type CustomerFacts,
   type EmailItem,
+  type GateActivities,
   type KlaviyoActivities,
   type GorgiasActivities,
   type LocalActivities,
@@ -46,7 +44,6 @@ import {
   type RecoveryEmail,
 } from '../activities/contracts';
 import { touchCopy } from './copy';
-import { customerGate } from './customer-gate';
 import { emailBlockedBy, type Ineligibility } from './eligibility';
 import { cartWorkflowId, customerGateWorkflowId, normaliseShopDomain } from './ids';
 import { customerKey, stepKey } from './keys';
@@ -251,6 +248,12 @@ export async function cartRecovery(input: CartRecoveryInput): Promise<CartRecove
     scheduleToCloseTimeout: '1d',
     retry,
   });
+  // The gate activity only starts (or asks) a workflow: it runs beside the workflows.
+  const gate = proxyActivities<GateActivities>({
+    taskQueue: queues.local,
+    startToCloseTimeout: '30s',
+    retry,
+  });
   // Metrics are local activities: all of them in one workflow task cost one action.
   const metrics = proxyLocalActivities<LocalActivities>({
     startToCloseTimeout: '10s',
@@ -374,7 +377,9 @@ export async function cartRecovery(input: CartRecoveryInput): Promise<CartRecove
     }
     if (state.gate === null) {
       const granted = await acquireGate(email);
-      if (!granted) {
+      if (granted.kind === 'ended') state.outcome = granted.outcome;
+      if (granted.kind !== 'ok') return;
+      if (!granted.value) {
         state.outcome = 'frequency_capped';
         return;
       }
@@ -661,28 +666,30 @@ export async function cartRecovery(input: CartRecoveryInput): Promise<CartRecove
     return Math.floor(Math.random() * policy.timerJitterMs);
   }
 
-  async function acquireGate(email: string): Promise<boolean> {
+  async function acquireGate(email: string): Promise<Step<boolean>> {
     const key = customerKey(email);
     const gateId = customerGateWorkflowId(state.shop, key);
     const lastDelay = policy.touchDelaysMs.at(-1)!;
-    try {
-      await startChild(customerGate, {
-        workflowId: gateId,
-        args: [
-          { shop: state.shop, customerKey: key, holder: state.workflowId, cooldownMs: policy.cooldownMs },
-        ],
-        parentClosePolicy: ParentClosePolicy.ABANDON,
-        workflowIdReusePolicy: WorkflowIdReusePolicy.ALLOW_DUPLICATE,
-        // Bounds the hold if this cart is terminated and never releases (see customer-gate.ts).
-        workflowExecutionTimeout: 2 * lastDelay + 2 * DAY + policy.cooldownMs,
-        staticSummary: `Frequency cap of one customer of ${state.shop}`,
-      });
-      state.gate = { workflowId: gateId, held: true };
-      return true;
-    } catch (err) {
-      if (err instanceof WorkflowExecutionAlreadyStartedError) return false;
-      throw err;
-    }
+    const grant = await vendorStep(
+      () =>
+        gate.acquireCustomerGate({
+          key: stepKey(state.shop, state.checkoutToken, 'gate'),
+          gateWorkflowId: gateId,
+          taskQueue: workflowInfo().taskQueue,
+          // Bounds the hold if this cart is terminated and never releases (see customer-gate.ts).
+          executionTimeoutMs: 2 * lastDelay + 2 * DAY + policy.cooldownMs,
+          gate: {
+            shop: state.shop,
+            customerKey: key,
+            holder: state.workflowId,
+            cooldownMs: policy.cooldownMs,
+          },
+        }),
+      true,
+    );
+    if (grant.kind !== 'ok') return grant;
+    if (grant.value.granted) state.gate = { workflowId: gateId, held: true };
+    return { kind: 'ok', value: grant.value.granted };
   }
 
   async function releaseGate(): Promise<void> {

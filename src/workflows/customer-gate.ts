@@ -4,10 +4,12 @@
  *
  * The gate is a workflow whose id is derived from the customer (`customer:<shop>:<hash>`), and
  * Temporal's guarantee that only one workflow with an id runs at a time is the lock. A cart
- * that is about to start its sequence starts the gate as a child (parent close policy ABANDON,
- * id reuse ALLOW_DUPLICATE): if the start succeeds, the cart holds the right to send; if a gate
- * with that id is already running (another sequence, or a cooldown), the start fails and the
- * cart ends as `frequency_capped`. No activity, no client and no race: the server arbitrates.
+ * that is about to start its sequence asks the `acquireCustomerGate` activity to start the
+ * gate (id reuse ALLOW_DUPLICATE, conflict policy FAIL): if the start succeeds, the cart holds
+ * the right to send; if a gate with that id is already running (another sequence, or a
+ * cooldown), the cart ends as `frequency_capped`. The server arbitrates; there is no race.
+ * (The gate is not a child workflow: it outlives the cart, and a cart's history should not
+ * collect the completion of a gate it no longer cares about.)
  *
  * The holder signals `releaseGate` when its sequence ends; the gate then stays open for the
  * cooldown and completes. Its execution timeout bounds the hold, so a cart that was

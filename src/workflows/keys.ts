@@ -8,6 +8,7 @@ import { checkoutKey } from './ids';
 export type StepName =
   | 'enrich'
   | 'ticket'
+  | 'gate'
   | `touch-${number}:prepare`
   | `touch-${number}:code`
   | `touch-${number}:revoke`

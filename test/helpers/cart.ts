@@ -5,6 +5,7 @@
  *
  * Every vendor activity runs on the test's own task queue, so one worker serves all of them.
  */
+/* eslint-disable @typescript-eslint/require-await -- the doubles answer at once, as a vendor would */
 import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import type { Client } from '@temporalio/client';
@@ -20,6 +21,7 @@ import {
   type VariantFacts,
 } from '../../src/activities/contracts';
 import { createActivities } from '../../src/activities';
+import { createGateActivities } from '../../src/activities/customer-gate';
 import { sendToCart } from '../../src/temporal/cart-client';
 import { cartWorkflowId } from '../../src/workflows/ids';
 import {
@@ -124,8 +126,13 @@ export class FakeVendors {
     return this.metrics.filter((m) => m.checkoutToken === checkoutToken);
   }
 
-  activities() {
+  /**
+   * `client`: the Temporal client the customer-gate activity starts gates with; without it the
+   * gate activity is not wired (fine for workers that serve only the vendor queues).
+   */
+  activities(client?: Client) {
     return createActivities({
+      gate: client ? createGateActivities(client) : undefined,
       klaviyo: {
         enrichCustomer: async (input) => {
           this.enrichCalls.push(input.key);
@@ -269,12 +276,14 @@ export async function cartWorker(
   taskQueue: string,
   vendors: FakeVendors,
   bundle: WorkflowBundleWithSourceMap,
+  options: { maxCachedWorkflows?: number } = {},
 ): Promise<Worker> {
   return Worker.create({
+    ...options,
     connection: env.nativeConnection,
     taskQueue,
     workflowBundle: bundle,
-    activities: vendors.activities(),
+    activities: vendors.activities(env.client),
     defaultHeartbeatThrottleInterval: 50,
     maxHeartbeatThrottleInterval: 100,
   });
