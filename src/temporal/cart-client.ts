@@ -13,6 +13,7 @@ import type { SignalDefinition } from '@temporalio/common';
 import { CART_WORKFLOW_TYPE, cartWorkflowId, normaliseShopDomain } from '../workflows/ids';
 import type { ActivityTaskQueues, CartRecoveryInput } from '../workflows/messages';
 import type { RecoveryPolicy } from '../workflows/policy';
+import { CartShop, CartStage } from '../workflows/search-attributes';
 
 export interface CartTarget {
   shop: string;
@@ -52,6 +53,12 @@ export async function sendToCart<Payload>(
       signal,
       signalArgs: [payload] as [Payload],
       workflowIdReusePolicy: WorkflowIdReusePolicy.REJECT_DUPLICATE,
+      // Set at start, where they cost no billable action (the workflow upserts the rest later).
+      typedSearchAttributes: [
+        { key: CartShop, value: shop },
+        { key: CartStage, value: 'watching' },
+      ],
+      staticSummary: `Checkout ${target.checkoutToken} of ${shop}`,
     });
     return { accepted: true, workflowId, runId: handle.signaledRunId };
   } catch (err) {
