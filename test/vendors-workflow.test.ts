@@ -8,6 +8,7 @@ import fs from 'node:fs';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import { createActivities } from '../src/activities';
+import { createGateActivities } from '../src/activities/customer-gate';
 import { buildVendorActivities, type VendorActivities } from '../src/activities/vendors';
 import { loadConfig } from '../src/config';
 import { Outbox } from '../src/vendors/sandbox/outbox';
@@ -47,7 +48,11 @@ describe('cartRecovery workflow with the real vendor activities', function () {
       connection: env.nativeConnection,
       taskQueue,
       workflowBundle: bundle,
-      activities: createActivities({ ...vendors, local: { recordMetric: () => Promise.resolve() } }),
+      activities: createActivities({
+        ...vendors,
+        local: { recordMetric: () => Promise.resolve() },
+        gate: createGateActivities(env.client),
+      }),
     });
     const rig = cartRig(env, taskQueue, new FakeVendors());
     return worker.runUntil(async () => {
