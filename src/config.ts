@@ -11,6 +11,7 @@
 import path from 'node:path';
 import { z } from 'zod';
 import { parseDuration } from './duration';
+import { DEFAULT_POLICY, DEMO_POLICY, policyProblems, type RecoveryPolicy } from './workflows/policy';
 
 export class ConfigError extends Error {
   constructor(readonly problems: string[]) {
@@ -475,6 +476,89 @@ export const variables = {
     default: '7d',
     doc: 'How far back the first sync reads.',
   },
+  // Recovery policy (docs/workflow.md). Unset values come from the preset (RECOVERY_POLICY).
+  RECOVERY_POLICY: {
+    schema: z.enum(['default', 'demo'], { message: 'expected default or demo' }),
+    doc: 'Preset the RECOVERY_* settings start from: default (hours and days) or demo (minutes, no quiet hours). Unset: demo in the local sandbox, default otherwise.',
+  },
+  RECOVERY_ABANDON_AFTER: {
+    schema: duration,
+    doc: 'Quiet time after the last checkout or cart activity before a checkout counts as abandoned (default 1h; demo 1m).',
+  },
+  RECOVERY_TOUCH_DELAYS: {
+    schema: durationList,
+    doc: 'When each touch goes out, after the last activity (default 1h,6h,24h,72h; demo 1m,2m,3m,4m). The first is at or after RECOVERY_ABANDON_AFTER.',
+  },
+  RECOVERY_DISCOUNTS_WELCOME: {
+    schema: percentList,
+    doc: 'Discount percent per touch for new customers, one per touch; 0 = no code (default 10,10,15,20).',
+  },
+  RECOVERY_DISCOUNTS_LOYALTY: {
+    schema: percentList,
+    doc: 'Discount percent per touch for returning customers (default 0,5,10,15).',
+  },
+  RECOVERY_DISCOUNTS_PREMIUM: {
+    schema: percentList,
+    doc: 'Discount percent per touch for premium carts or VIP customers (default 0,10,15,20).',
+  },
+  RECOVERY_DISCOUNT_VALIDITY: {
+    schema: duration,
+    doc: 'How long each single-use code stays valid (default 2d; demo 10m).',
+  },
+  RECOVERY_PREMIUM_THRESHOLDS: {
+    schema: moneyByCurrency,
+    doc: 'Cart value per currency from which a cart is premium, e.g. USD:200,EUR:180 (default USD:200). A currency not listed never makes a cart premium by value.',
+  },
+  RECOVERY_TICKET_THRESHOLDS: {
+    schema: moneyByCurrency,
+    doc: 'Cart value per currency from which a support ticket is opened at abandonment (default USD:200).',
+  },
+  RECOVERY_REQUIRE_MARKETING_CONSENT: {
+    schema: bool,
+    doc: 'Email only customers who opted in (checkout opt-in or Klaviyo SUBSCRIBED). false: transactional-style sending, only where the law allows it; unsubscribed and suppressed customers are never emailed (default true).',
+  },
+  RECOVERY_COOLDOWN: {
+    schema: duration,
+    doc: 'No new sequence for a customer within this time after the end of their previous one (default 7d; demo 2m).',
+  },
+  RECOVERY_ATTRIBUTION_WINDOW: {
+    schema: duration,
+    doc: 'An order within this time after a touch is attributed to it; the workflow waits this long after the last touch (default 5d; demo 5m).',
+  },
+  RECOVERY_QUIET_HOURS: {
+    schema: z.string().transform((v, ctx) => {
+      if (v.trim() === 'off') return { startHour: 0, endHour: 0 };
+      const m = /^(\d{1,2})-(\d{1,2})$/.exec(v.trim());
+      const start = m ? Number(m[1]) : NaN;
+      const end = m ? Number(m[2]) : NaN;
+      if (!(start >= 0 && start <= 23 && end >= 0 && end <= 23) || start === end) {
+        ctx.addIssue({ code: 'custom', message: 'expected local hours start-end such as 21-8, or off' });
+        return z.NEVER;
+      }
+      return { startHour: start, endHour: end };
+    }),
+    doc: 'Local hours [start, end) in which no email goes out; a touch due then moves to the end hour (default 21-8; demo off).',
+  },
+  RECOVERY_SHOP_TIMEZONE: {
+    schema: timezone,
+    doc: "Time zone for quiet hours when the customer's is unknown (default UTC).",
+  },
+  RECOVERY_CONTROL_GROUP_PERCENT: {
+    schema: z.coerce
+      .number({ message: 'expected a whole percentage 0..100' })
+      .int('expected a whole percentage 0..100')
+      .min(0, 'expected a whole percentage 0..100')
+      .max(100, 'expected a whole percentage 0..100'),
+    doc: 'Share of abandoned carts held out as a control group: tracked, never emailed (default 0).',
+  },
+  RECOVERY_TIMER_JITTER: {
+    schema: duration,
+    doc: 'Up to this much random delay on each timer, so that many carts do not wake at once (default 5m; demo 2s).',
+  },
+  RECOVERY_CONTINUE_AS_NEW_AFTER_EVENTS: {
+    schema: positiveInt,
+    doc: 'History length at which a cart continues as new (default 2000).',
+  },
 } satisfies Record<string, Variable>;
 
 export type VariableName = keyof typeof variables;
@@ -526,6 +610,7 @@ export function loadConfig(env: Env = process.env) {
     );
   }
   const vendors = vendorSettings(get, problems);
+  const recovery = recoverySettings(get, problems);
   const nodeEnv = get<'development' | 'production' | 'test'>('NODE_ENV');
   if (nodeEnv === 'production' && !get<string | undefined>('LINK_SIGNING_SECRET')) {
     problems.push(
@@ -592,6 +677,8 @@ export function loadConfig(env: Env = process.env) {
       gorgias: get<number>('GORGIAS_MAX_PER_SECOND'),
     },
     vendors: vendors!,
+    /** The recovery policy passed to every new cart workflow (see recoverySettings). */
+    recovery,
     api: {
       port: get<number>('PORT'),
       publicUrl: get<string>('PUBLIC_URL').replace(/\/$/, ''),
@@ -767,3 +854,77 @@ export const schemas = {
   hourOfDay,
   csv,
 };
+
+/**
+ * The recovery policy: a preset (default or demo) with every RECOVERY_* value that is set laid
+ * over it. Both presets are built and checked, so that a value that only breaks the demo (for
+ * instance RECOVERY_ABANDON_AFTER=2h against the demo's minute-long touch delays) is reported
+ * at start-up and not by the first cart. `preset` undefined: the caller decides (demo in the
+ * local sandbox).
+ */
+const POLICY_FIELD_VARIABLES: [string, VariableName][] = [
+  ['first touch delay', 'RECOVERY_TOUCH_DELAYS'],
+  ['touchDelaysMs', 'RECOVERY_TOUCH_DELAYS'],
+  ['abandonAfterMs', 'RECOVERY_ABANDON_AFTER'],
+  ['discountLadders.welcome', 'RECOVERY_DISCOUNTS_WELCOME'],
+  ['discountLadders.loyalty', 'RECOVERY_DISCOUNTS_LOYALTY'],
+  ['discountLadders.premium', 'RECOVERY_DISCOUNTS_PREMIUM'],
+  ['quietHours', 'RECOVERY_QUIET_HOURS'],
+  ['discountValidityMs', 'RECOVERY_DISCOUNT_VALIDITY'],
+  ['attributionWindowMs', 'RECOVERY_ATTRIBUTION_WINDOW'],
+  ['cooldownMs', 'RECOVERY_COOLDOWN'],
+  ['timerJitterMs', 'RECOVERY_TIMER_JITTER'],
+  ['controlGroupPercent', 'RECOVERY_CONTROL_GROUP_PERCENT'],
+  ['continueAsNewAfterEvents', 'RECOVERY_CONTINUE_AS_NEW_AFTER_EVENTS'],
+];
+
+function recoverySettings(get: <T>(name: VariableName) => T, problems: string[]) {
+  const overrides: Partial<RecoveryPolicy> = {};
+  const set = <K extends keyof RecoveryPolicy>(key: K, name: VariableName) => {
+    const value = get<RecoveryPolicy[K] | undefined>(name);
+    if (value !== undefined) overrides[key] = value;
+  };
+  set('abandonAfterMs', 'RECOVERY_ABANDON_AFTER');
+  set('touchDelaysMs', 'RECOVERY_TOUCH_DELAYS');
+  set('discountValidityMs', 'RECOVERY_DISCOUNT_VALIDITY');
+  set('premiumThresholds', 'RECOVERY_PREMIUM_THRESHOLDS');
+  set('ticketThresholds', 'RECOVERY_TICKET_THRESHOLDS');
+  set('requireMarketingConsent', 'RECOVERY_REQUIRE_MARKETING_CONSENT');
+  set('cooldownMs', 'RECOVERY_COOLDOWN');
+  set('attributionWindowMs', 'RECOVERY_ATTRIBUTION_WINDOW');
+  set('quietHours', 'RECOVERY_QUIET_HOURS');
+  set('shopTimezone', 'RECOVERY_SHOP_TIMEZONE');
+  set('controlGroupPercent', 'RECOVERY_CONTROL_GROUP_PERCENT');
+  set('timerJitterMs', 'RECOVERY_TIMER_JITTER');
+  set('continueAsNewAfterEvents', 'RECOVERY_CONTINUE_AS_NEW_AFTER_EVENTS');
+  const ladders = {
+    welcome: get<number[] | undefined>('RECOVERY_DISCOUNTS_WELCOME'),
+    loyalty: get<number[] | undefined>('RECOVERY_DISCOUNTS_LOYALTY'),
+    premium: get<number[] | undefined>('RECOVERY_DISCOUNTS_PREMIUM'),
+  };
+  const build = (base: RecoveryPolicy): RecoveryPolicy => ({
+    ...base,
+    ...overrides,
+    discountLadders: {
+      welcome: ladders.welcome ?? base.discountLadders.welcome,
+      loyalty: ladders.loyalty ?? base.discountLadders.loyalty,
+      premium: ladders.premium ?? base.discountLadders.premium,
+    },
+  });
+  const preset = get<'default' | 'demo' | undefined>('RECOVERY_POLICY');
+  const policies = { default: build(DEFAULT_POLICY), demo: build(DEMO_POLICY) };
+  for (const name of preset ? [preset] : (['default', 'demo'] as const)) {
+    for (const problem of policyProblems(policies[name])) {
+      const variable = POLICY_FIELD_VARIABLES.find(([field]) => problem.includes(field))?.[1] ?? 'RECOVERY_*';
+      problems.push(`${variable}: ${problem} (with the ${name} preset)`);
+    }
+  }
+  return {
+    preset,
+    policies,
+    /** The policy for new carts: the configured preset, else demo in the local sandbox. */
+    policyFor(localSandbox: boolean): RecoveryPolicy {
+      return policies[preset ?? (localSandbox ? 'demo' : 'default')];
+    },
+  };
+}
