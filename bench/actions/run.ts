@@ -1,0 +1,228 @@
+/**
+ * Billable Temporal actions and history events per cart, counted from real histories.
+ *
+ *   npx tsx bench/actions/run.ts                    # print the table (Markdown)
+ *   npx tsx bench/actions/run.ts --save-histories   # also refresh test/histories/*.json
+ *
+ * Each scenario runs the real `cartRecovery` workflow on the real time-skipping test server
+ * with the vendor doubles of the tests, then reads the cart's history (and its customer gate's)
+ * and counts actions with Temporal Cloud's rules (docs.temporal.io/cloud/actions):
+ * workflow started (also by signal-with-start or continue-as-new), signal (sent by a client
+ * or a workflow), timer started, activity scheduled plus each retry, all local activities
+ * of one workflow task together, search-attribute upsert (those given at start are free).
+ * Queries (the Web UI, the status query) cost an action each but leave no history; they are
+ * not counted here.
+ *
+ * `--save-histories` overwrites the replay fixtures: do it only for a new scenario, never to
+ * "fix" a replay failure after a change to workflow code (that needs a `patched()` branch).
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import os from 'node:os';
+import type { temporal } from '@temporalio/proto';
+import { createTimeSkippingEnv, workflowBundle, uniqueId } from '../../test/helpers/temporal';
+import {
+  FakeVendors,
+  HOUR,
+  cartRig,
+  cartWorker,
+  registerSearchAttributes,
+  snapshot,
+  SHOP,
+} from '../../test/helpers/cart';
+import { saveHistory } from '../../test/helpers/histories';
+import { cartWorkflowId, customerGateWorkflowId } from '../../src/workflows/ids';
+import { customerKey } from '../../src/workflows/keys';
+import { checkoutUpdatedSignal, orderPlacedSignal } from '../../src/workflows/messages';
+
+type History = temporal.api.history.v1.IHistory;
+const EventType = {
+  WorkflowExecutionStarted: 1,
+  WorkflowTaskCompleted: 7,
+  ActivityTaskScheduled: 10,
+  ActivityTaskStarted: 11,
+  TimerStarted: 17,
+  MarkerRecorded: 25,
+  WorkflowExecutionSignaled: 26,
+  SignalExternalWorkflowExecutionInitiated: 37,
+  UpsertWorkflowSearchAttributes: 40,
+  WorkflowExecutionContinuedAsNew: 45,
+} as const;
+
+interface Count {
+  actions: number;
+  events: number;
+  detail: Record<string, number>;
+}
+
+export function countActions(history: History): Count {
+  const detail: Record<string, number> = {};
+  const add = (what: string, n = 1) => (detail[what] = (detail[what] ?? 0) + n);
+  let markerTask: number | null = null;
+  let lastCompletedTask = 0;
+  for (const event of history.events ?? []) {
+    const type = Number(event.eventType);
+    switch (type) {
+      case EventType.WorkflowExecutionStarted:
+        add('workflow started');
+        break;
+      case EventType.WorkflowExecutionSignaled:
+        // A signal from another workflow was counted when it was sent.
+        if (!event.workflowExecutionSignaledEventAttributes?.externalWorkflowExecution) add('signal');
+        break;
+      case EventType.TimerStarted:
+        add('timer');
+        break;
+      case EventType.ActivityTaskScheduled:
+        add('activity');
+        break;
+      case EventType.ActivityTaskStarted: {
+        const retries = (event.activityTaskStartedEventAttributes?.attempt ?? 1) - 1;
+        if (retries > 0) add('activity retry', retries);
+        break;
+      }
+      case EventType.WorkflowTaskCompleted:
+        lastCompletedTask = Number(event.eventId);
+        break;
+      case EventType.MarkerRecorded:
+        // All local activities completed by one workflow task cost one action.
+        if (markerTask !== lastCompletedTask) add('local activities (per workflow task)');
+        markerTask = lastCompletedTask;
+        break;
+      case EventType.SignalExternalWorkflowExecutionInitiated:
+        add('signal');
+        break;
+      case EventType.UpsertWorkflowSearchAttributes:
+        add('search attribute upsert');
+        break;
+      default:
+        break;
+    }
+  }
+  const actions = Object.values(detail).reduce((a, b) => a + b, 0);
+  return { actions, events: history.events?.length ?? 0, detail };
+}
+
+interface Scenario {
+  name: string;
+  file: string;
+  goal: number | null;
+  run(rig: ReturnType<typeof cartRig>, token: string): Promise<void>;
+}
+
+const scenarios: Scenario[] = [
+  {
+    name: 'converted before abandonment',
+    file: 'converted-before-abandonment.json',
+    goal: 6,
+    async run(rig, token) {
+      const t0 = await rig.now();
+      await rig.update(token, snapshot(token, t0));
+      await rig.env.sleep(20 * 60_000);
+      await rig.send(token, orderPlacedSignal, order(token, t0 + 20 * 60_000));
+      await rig.result(token);
+    },
+  },
+  {
+    name: 'full sequence, not recovered',
+    file: 'full-sequence.json',
+    goal: 30,
+    async run(rig, token) {
+      const t0 = await rig.now();
+      await rig.update(token, snapshot(token, t0));
+      await rig.result(token);
+    },
+  },
+  {
+    name: 'recovered after touch 2',
+    file: 'recovered-after-touch-2.json',
+    goal: null,
+    async run(rig, token) {
+      const t0 = await rig.now();
+      await rig.update(token, snapshot(token, t0));
+      await rig.env.sleep(8 * HOUR);
+      await rig.send(token, orderPlacedSignal, order(token, t0 + 8 * HOUR));
+      await rig.result(token);
+    },
+  },
+];
+
+function order(token: string, at: number) {
+  return {
+    orderId: `order-${token}`,
+    totalPrice: '60.00',
+    currency: 'USD',
+    checkoutToken: token,
+    cartToken: `cart-${token}`,
+    at: new Date(at).toISOString(),
+  };
+}
+
+async function main() {
+  const save = process.argv.includes('--save-histories');
+  const env = await createTimeSkippingEnv();
+  await registerSearchAttributes(env);
+  const bundle = await workflowBundle(require.resolve('../../src/workflows'));
+  const rows: string[] = [];
+  try {
+    for (const scenario of scenarios) {
+      const taskQueue = uniqueId(scenario.name);
+      const vendors = new FakeVendors();
+      const rig = cartRig(env, taskQueue, vendors);
+      const worker = await cartWorker(env, taskQueue, vendors, bundle);
+      const token = `bench-${scenario.file.replace('.json', '')}`;
+      // Each scenario its own customer, so the gates do not cap each other.
+      const email = `${token}@example.com`;
+      rig.update = (t, snap) => rig.send(t, checkoutUpdatedSignal, { ...snap, email });
+      await worker.runUntil(scenario.run(rig, token));
+
+      const cartHistory = await env.client.workflow.getHandle(cartWorkflowId(SHOP, token)).fetchHistory();
+      const cart = countActions(cartHistory);
+      let gate: Count | null = null;
+      try {
+        const gateHistory = await env.client.workflow
+          .getHandle(customerGateWorkflowId(SHOP, customerKey(email)))
+          .fetchHistory();
+        gate = countActions(gateHistory);
+      } catch {
+        gate = null; // never abandoned: no gate
+      }
+      const total =
+        cart.actions + (gate ? (gate.detail['workflow started'] ?? 0) + (gate.detail.timer ?? 0) : 0);
+      const goal =
+        scenario.goal === null ? '' : `${total <= scenario.goal ? 'met' : 'MISSED'} (≤ ${scenario.goal})`;
+      rows.push(
+        `| ${scenario.name} | ${cart.actions} | ${total} | ${cart.events} | ${gate?.events ?? 0} | ${goal} | ${Object.entries(
+          cart.detail,
+        )
+          .map(([k, v]) => `${k} ${v}`)
+          .join(', ')} |`,
+      );
+      if (save) {
+        const file = path.join(__dirname, '..', '..', 'test', 'histories', scenario.file);
+        fs.mkdirSync(path.dirname(file), { recursive: true });
+        saveHistory(file, cartHistory);
+      }
+    }
+  } finally {
+    await env.teardown();
+  }
+  console.log(
+    [
+      `Date: ${new Date().toISOString().slice(0, 16).replace('T', ' ')} UTC`,
+      `Machine: ${os.cpus().length} cores, ${Math.round(os.totalmem() / 2 ** 30)} GB, Node ${process.version}`,
+      'Command: `npx tsx bench/actions/run.ts`',
+      '',
+      '| scenario | cart actions | with its customer gate | cart history events | gate history events | goal | cart actions by kind |',
+      '| --- | --- | --- | --- | --- | --- | --- |',
+      ...rows,
+    ].join('\n'),
+  );
+}
+
+if (require.main === module) {
+  main().catch((err: unknown) => {
+    console.error(err);
+    process.exit(1);
+  });
+}

@@ -1,0 +1,53 @@
+/**
+ * Replays saved histories of representative carts against the current workflow code. A change
+ * that would take open carts down a different path fails here: make it a `patched()` branch
+ * (docs/workflow.md), never refresh these files to make the failure go away.
+ */
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import path from 'node:path';
+import { Worker } from '@temporalio/worker';
+import { workflowBundle } from './helpers/temporal';
+import { loadHistory } from './helpers/histories';
+
+const dir = path.join(__dirname, 'histories');
+
+describe('replay of saved cart histories', function () {
+  const files = fs.readdirSync(dir).filter((f) => f.endsWith('.json'));
+
+  it('has the representative runs to replay', function () {
+    assert.deepEqual(files.sort(), [
+      'converted-before-abandonment.json',
+      'full-sequence.json',
+      'recovered-after-touch-2.json',
+    ]);
+  });
+
+  for (const file of files) {
+    it(`replays ${file} without a determinism error`, async function () {
+      const history = loadHistory(path.join(dir, file));
+      await Worker.runReplayHistory(
+        { workflowBundle: await workflowBundle(require.resolve('../src/workflows')) },
+        history,
+        `replay-${file}`,
+      );
+    });
+  }
+
+  it('fails on a history the code cannot produce (the check has teeth)', async function () {
+    const history = loadHistory(path.join(dir, 'full-sequence.json'));
+    const scheduled = history.events.find(
+      (e) => e.activityTaskScheduledEventAttributes?.activityType?.name === 'enrichCustomer',
+    );
+    assert.ok(scheduled, 'the saved full sequence enriches the customer');
+    scheduled.activityTaskScheduledEventAttributes!.activityType!.name = 'somethingElse';
+    await assert.rejects(
+      Worker.runReplayHistory(
+        { workflowBundle: await workflowBundle(require.resolve('../src/workflows')) },
+        history,
+        'replay-tampered',
+      ),
+      (err: Error) => err.name === 'DeterminismViolationError',
+    );
+  });
+});
