@@ -597,4 +597,48 @@ describe('cartRecovery workflow', function () {
       assert.equal(vendors.sendAttempts.length, 0);
     });
   });
+  it('spreads timers with a bounded jitter so that many carts do not wake at once', async function () {
+    const q = uniqueId(this.test!.title);
+    const vendors = new FakeVendors();
+    const jitter = 5 * 60_000;
+    const rig = cartRig(env, q, vendors, { ...TEST_POLICY, timerJitterMs: jitter });
+    const worker = await cartWorker(env, q, vendors, bundle);
+    await worker.runUntil(async () => {
+      const t0 = await rig.now();
+      const tokens = ['j1', 'j2', 'j3'];
+      for (const token of tokens)
+        await rig.update(token, snapshot(token, t0, { email: `${token}@example.com` }));
+      await env.sleep(6 * HOUR + jitter + 60_000);
+      const offsets: number[] = [];
+      for (const token of tokens) {
+        const status = await rig.status(token);
+        assert.equal(status.touches.length, 2);
+        for (const [i, touch] of status.touches.entries()) {
+          const offset = Date.parse(touch.sentAt) - t0 - [HOUR, 6 * HOUR][i]!;
+          assert.ok(
+            offset >= 0 && offset <= jitter + 1_000,
+            `${token} touch ${touch.touch}: ${offset} ms late`,
+          );
+          offsets.push(Math.round(offset / 1000));
+        }
+        await rig.send(token, checkoutDeletedSignal, { at: new Date(t0).toISOString() });
+      }
+      assert.ok(new Set(offsets).size > 1, `timers are spread: ${offsets.join(', ')} s`);
+    });
+  });
+
+  it('hands a high-value cart to support even when the customer cannot be emailed', async function () {
+    const q = uniqueId(this.test!.title);
+    const vendors = new FakeVendors();
+    const rig = cartRig(env, q, vendors);
+    const worker = await cartWorker(env, q, vendors, bundle);
+    await worker.runUntil(async () => {
+      const t0 = await rig.now();
+      await rig.update('h1', snapshot('h1', t0, { totalPrice: '450.00', acceptsMarketing: false }));
+      const status = await rig.result('h1');
+      assert.equal(status.outcome, 'no_consent');
+      assert.equal(status.ticketId, 'ticket-1');
+      assert.equal(vendors.sendAttempts.length, 0);
+    });
+  });
 });

@@ -341,11 +341,6 @@ export async function cartRecovery(input: CartRecoveryInput): Promise<CartRecove
       if (enriched.kind !== 'ok') return;
       state.facts = enriched.value;
     }
-    const blocked = emailBlocked();
-    if (blocked) {
-      state.outcome = state.touches.length > 0 ? 'consent_withdrawn' : blocked;
-      return;
-    }
     if (state.segmentDecidedAt !== state.abandonedAt) {
       state.segment = decideSegment(
         {
@@ -375,6 +370,20 @@ export async function cartRecovery(input: CartRecoveryInput): Promise<CartRecove
       });
       state.abandonedRecorded = true;
     }
+    // The hand-off to support is not marketing: it does not wait for consent or the cap.
+    if (
+      !state.ticketDone &&
+      !state.controlGroup &&
+      reachesThreshold(snapshot.totalPrice, snapshot.currency, policy.ticketThresholds)
+    ) {
+      await createTicket(snapshot, segment);
+      if (stopKnown()) return;
+    }
+    const blocked = emailBlocked();
+    if (blocked) {
+      state.outcome = state.touches.length > 0 ? 'consent_withdrawn' : blocked;
+      return;
+    }
     if (state.gate === null) {
       const granted = await acquireGate(email);
       if (granted.kind === 'ended') state.outcome = granted.outcome;
@@ -383,14 +392,6 @@ export async function cartRecovery(input: CartRecoveryInput): Promise<CartRecove
         state.outcome = 'frequency_capped';
         return;
       }
-    }
-    if (
-      !state.ticketDone &&
-      !state.controlGroup &&
-      reachesThreshold(snapshot.totalPrice, snapshot.currency, policy.ticketThresholds)
-    ) {
-      await createTicket(snapshot, segment);
-      if (stopKnown()) return;
     }
 
     const touch = state.touches.length + 1;
