@@ -12,6 +12,7 @@ import { TrafficSimulator } from '../src/simulator/traffic';
 import type { WebhookDelivery } from '../src/simulator/shopify-webhooks';
 import { cartWorkflowId } from '../src/workflows/ids';
 import { DEMO_POLICY } from '../src/workflows/policy';
+import { registerSearchAttributes } from './helpers/cart';
 import { createTimeSkippingEnv, uniqueId, workflowBundle } from './helpers/temporal';
 import { relayConfig, SECRET_OLD, startRelay } from './helpers/relay';
 import { recordedQuery } from './workflows/recorder';
@@ -23,6 +24,8 @@ describe('webhook traffic simulator', function () {
   before(async () => {
     logger.setLevel('error');
     env = await createTimeSkippingEnv();
+    // sendToCart sets search attributes at start: the server must know them, as in production.
+    await registerSearchAttributes(env);
   });
   after(async () => {
     await env?.teardown();

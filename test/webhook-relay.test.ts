@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import net from 'node:net';
 import { Client, Connection, WorkflowNotFoundError } from '@temporalio/client';
-import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { Worker } from '@temporalio/worker';
 import { cartWorkflowId } from '../src/workflows/ids';
 import type { CheckoutSnapshot } from '../src/workflows/messages';
@@ -15,6 +15,7 @@ import { openDatabase, type Database } from '../src/db';
 import { logger } from '../src/logger';
 import { deadLettersCommand } from '../src/cli/dead-letters';
 import { signShopifyBody } from '../src/api/webhooks/signature';
+import { ensureTemporalBinary } from '../src/temporal/binaries';
 import {
   cartPayload,
   checkoutDeletePayload,
@@ -25,6 +26,7 @@ import {
   shopifyHeaders,
   type SimCheckout,
 } from '../src/simulator/shopify-webhooks';
+import { registerSearchAttributes } from './helpers/cart';
 import { createTimeSkippingEnv, uniqueId, workflowBundle } from './helpers/temporal';
 import {
   newShopper,
@@ -59,6 +61,8 @@ describe('Shopify webhook relay (POST /webhooks/shopify)', function () {
   before(async () => {
     logger.setLevel('error');
     env = await createTimeSkippingEnv();
+    // sendToCart sets search attributes at start: the server must know them, as in production.
+    await registerSearchAttributes(env);
   });
   after(async () => {
     await env?.teardown();
@@ -576,6 +580,50 @@ describe('Shopify webhook relay (POST /webhooks/shopify)', function () {
       assert.equal(await run(['replay', '1']), 0);
       assert.match(out.join('\n'), /#1 already replayed/);
     });
+  });
+
+  it('keeps a delivery Temporal refuses (search attributes not registered) as a dead letter, replayed once the cluster is fixed', async function () {
+    // A dev server of its own (the time-skipping server mishandles a refused start), set up
+    // wrongly: the search attributes sendToCart sets are not registered.
+    const bare = await TestWorkflowEnvironment.createLocal({
+      server: { executable: { type: 'existing-path', path: ensureTemporalBinary('cli') }, ip: '127.0.0.1' },
+    });
+    try {
+      const taskQueue = uniqueId(this.test!.title);
+      const relay = await startRelay({ client: bare.client, config: relayConfig(taskQueue) });
+      try {
+        const shopper = newShopper();
+        const answer = await relay.post(checkoutUpdate(shopper));
+        assert.equal(answer.status, 200, 'acknowledged: retrying would fail the same way for 4 hours');
+        assert.equal(answer.body.status, 'dead_letter');
+        assert.match(String(answer.body.reason), /Temporal refused the request: .*search attribute/);
+
+        await registerSearchAttributes(bare);
+        const worker = await Worker.create({
+          connection: bare.nativeConnection,
+          taskQueue,
+          workflowBundle: await workflowBundle(require.resolve('./workflows/recorder')),
+        });
+        await worker.runUntil(async () => {
+          const out: string[] = [];
+          const code = await deadLettersCommand(['replay'], {
+            config: relay.config,
+            database: relay.database,
+            client: () => Promise.resolve(bare.client),
+            out: (l) => out.push(l),
+          });
+          assert.equal(code, 0, out.join('\n'));
+          const r = await bare.client.workflow
+            .getHandle(cartWorkflowId(SHOP, shopper.checkoutToken))
+            .query(recordedQuery);
+          assert.deepEqual(names(r), ['checkoutUpdated']);
+        });
+      } finally {
+        await relay.close();
+      }
+    } finally {
+      await bare.teardown();
+    }
   });
 
   it('serves Prometheus metrics with the acknowledgement latency histogram', async function () {

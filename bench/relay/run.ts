@@ -21,11 +21,13 @@ import os from 'node:os';
 import path from 'node:path';
 import autocannon from 'autocannon';
 import { Client, Connection } from '@temporalio/client';
+import { openDatabase } from '../../src/db';
 import { ensureTemporalBinary } from '../../src/temporal/binaries';
 import { sendToCart, type CartStartOptions } from '../../src/temporal/cart-client';
 import { toCheckoutSnapshot, CheckoutPayload } from '../../src/api/webhooks/shopify-payloads';
 import { checkoutUpdatedSignal } from '../../src/workflows/messages';
 import { DEFAULT_POLICY } from '../../src/workflows/policy';
+import { ALL_SEARCH_ATTRIBUTES } from '../../src/workflows/search-attributes';
 import {
   checkoutPayload,
   delivery,
@@ -43,6 +45,7 @@ const CONNECTIONS = num('connections', 16);
 const RATE_SECONDS = num('rate-seconds', 30);
 const profileDir = args.includes('--profile') ? args[args.indexOf('--profile') + 1] : undefined;
 const SHOP = 'bench.myshopify.com';
+const SEARCH_ATTRIBUTE_TYPE: Record<string, string> = { KEYWORD: 'Keyword', DOUBLE: 'Double', INT: 'Int' };
 const SECRET = randomBytes(24).toString('hex');
 const TASK_QUEUE = 'bench-relay';
 
@@ -221,6 +224,11 @@ async function main() {
       String(grpcPort),
       '--log-level',
       'error',
+      // sendToCart sets search attributes at start: register them as `npm start` does.
+      ...ALL_SEARCH_ATTRIBUTES.flatMap((key) => [
+        '--search-attribute',
+        `${key.name}=${SEARCH_ATTRIBUTE_TYPE[key.type] ?? key.type}`,
+      ]),
     ],
     { stdio: ['ignore', 'ignore', 'inherit'] },
   );
@@ -266,6 +274,21 @@ async function main() {
     console.error(`latency at 50 deliveries/s (${RATE_SECONDS} s) ...`);
     const paced = await relayPhase(url, RATE_SECONDS, 50);
 
+    // Only deliveries Temporal accepted count: anything else (dead letters, 503) is a failure here.
+    const outcomes = (await (await fetch(`${base}/metrics`)).text())
+      .split('\n')
+      .filter((l) => l.startsWith('cart_recovery_webhook_deliveries_total{'));
+    console.error(outcomes.join('\n'));
+    const notAccepted = outcomes.filter((l) => !l.includes('outcome="accepted"'));
+    const database = await openDatabase({ sqliteFile: path.join(dataDir, 'cart-recovery.sqlite') });
+    const reasons = await database.query<{ reason: string; n: number }>(
+      'SELECT reason, COUNT(*) AS n FROM relay_dead_letters GROUP BY reason',
+    );
+    await database.close();
+    if (notAccepted.length > 0 || reasons.length > 0) {
+      console.error(`not accepted:\n${notAccepted.join('\n')}\n${JSON.stringify(reasons, null, 2)}`);
+      throw new Error('some deliveries were not accepted by Temporal: the run does not measure the relay');
+    }
     const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
     const relayRate = mean(relay.map((r) => r.perSecond));
     const bareRate = mean(bare.map((b) => b.perSecond));

@@ -270,7 +270,15 @@ export class WebhookRelay {
       try {
         results = await this.handOver(envelope.shop, plan.targets);
       } catch (err) {
-        if (err instanceof RejectedByTemporal) return await this.deadLetter(envelope, err.message, replaying);
+        if (err instanceof RejectedByTemporal) {
+          // Usually a cluster set-up problem (say, search attributes not registered): every
+          // delivery will land here until it is fixed, then `npm run dead-letters -- replay`.
+          logger.error('Temporal refused the signal; the delivery is kept as a dead letter', {
+            ...log,
+            reason: err.message,
+          });
+          return await this.deadLetter(envelope, err.message, replaying);
+        }
         throw err;
       }
       const at = this.now().toISOString();
@@ -297,6 +305,7 @@ export class WebhookRelay {
       logger.error('webhook not handed over: Temporal or the database unavailable; Shopify will retry', {
         ...log,
         err,
+        cause: grpcError(err)?.details,
       });
       return UNAVAILABLE;
     }
@@ -445,9 +454,9 @@ export class WebhookRelay {
     } catch (err) {
       // INVALID_ARGUMENT will fail the same way on every retry: keep the delivery as a dead
       // letter instead of answering 503 until Shopify removes the subscription.
-      const code = grpcCode(err);
-      if (code === GRPC_INVALID_ARGUMENT)
-        throw new RejectedByTemporal(`Temporal refused the request: ${(err as Error).message}`);
+      const grpc = grpcError(err);
+      if (grpc && Number(grpc.code) === GRPC_INVALID_ARGUMENT)
+        throw new RejectedByTemporal(`Temporal refused the request: ${grpc.details || grpc.message}`);
       throw err;
     }
   }
@@ -468,9 +477,10 @@ export class WebhookRelay {
 
 const GRPC_INVALID_ARGUMENT = 3;
 
-function grpcCode(err: unknown): number | undefined {
+/** The gRPC error under the SDK's wrappers (ServiceError keeps it as `cause`). */
+function grpcError(err: unknown) {
   for (let e: unknown = err, depth = 0; e && depth < 4; e = (e as { cause?: unknown }).cause, depth++) {
-    if (isGrpcServiceError(e)) return e.code;
+    if (isGrpcServiceError(e)) return e;
   }
   return undefined;
 }
