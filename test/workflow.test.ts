@@ -641,4 +641,89 @@ describe('cartRecovery workflow', function () {
       assert.equal(vendors.sendAttempts.length, 0);
     });
   });
+  it('ends with the reason and no email when the checkout is deleted before abandonment', async function () {
+    const q = uniqueId(this.test!.title);
+    const vendors = new FakeVendors();
+    const rig = cartRig(env, q, vendors);
+    const worker = await cartWorker(env, q, vendors, bundle);
+    await worker.runUntil(async () => {
+      const t0 = await rig.now();
+      await rig.update('x1', snapshot('x1', t0));
+      await env.sleep(30 * 60_000);
+      await rig.send('x1', checkoutDeletedSignal, { at: new Date(t0 + 30 * 60_000).toISOString() });
+      const status = await rig.result('x1');
+      assert.equal(status.outcome, 'deleted');
+      assert.equal(vendors.sendAttempts.length + vendors.enrichCalls.length, 0);
+    });
+  });
+
+  it('treats completed_at as a conversion and takes the revenue from the order that follows', async function () {
+    const q = uniqueId(this.test!.title);
+    const vendors = new FakeVendors();
+    const rig = cartRig(env, q, vendors);
+    const worker = await cartWorker(env, q, vendors, bundle);
+    await worker.runUntil(async () => {
+      const t0 = await rig.now();
+      await rig.update('k1', snapshot('k1', t0));
+      await rig.update(
+        'k1',
+        snapshot('k1', t0 + 60_000, { completedAt: new Date(t0 + 60_000).toISOString() }),
+      );
+      await env.sleep(5 * 60_000);
+      assert.equal((await rig.status('k1')).outcome, null, 'waiting for the order webhook');
+      await rig.send('k1', orderPlacedSignal, order('k1', t0 + 60_000, { totalPrice: '61.50' }));
+      const status = await rig.result('k1');
+      assert.equal(status.outcome, 'converted_before_abandonment');
+      const converted = vendors.metricsFor('k1').find((m) => m.kind === 'converted');
+      assert.ok(converted?.kind === 'converted' && converted.revenue === '61.50');
+      // Without an order webhook, the completed checkout is the conversion.
+      await rig.update('k2', snapshot('k2', t0, { completedAt: new Date(t0).toISOString() }));
+      assert.equal((await rig.result('k2')).outcome, 'completed_at_checkout');
+      const fallback = vendors.metricsFor('k2').find((m) => m.kind === 'converted');
+      assert.ok(
+        fallback?.kind === 'converted' && fallback.orderId === 'checkout:k2' && fallback.revenue === '60.00',
+      );
+      assert.equal(vendors.sendAttempts.length, 0);
+    });
+  });
+
+  it('waits for an email address before counting a checkout as recoverable', async function () {
+    const q = uniqueId(this.test!.title);
+    const vendors = new FakeVendors();
+    const rig = cartRig(env, q, vendors);
+    const worker = await cartWorker(env, q, vendors, bundle);
+    await worker.runUntil(async () => {
+      const t0 = await rig.now();
+      await rig.update('m1', snapshot('m1', t0, { email: null }));
+      await env.sleep(2 * HOUR);
+      assert.equal((await rig.status('m1')).stage, 'watching');
+      assert.equal(vendors.enrichCalls.length, 0);
+      await rig.update('m1', snapshot('m1', t0 + 2 * HOUR));
+      await env.sleep(HOUR + 60_000);
+      const status = await rig.status('m1');
+      assert.equal(hoursAfter(t0, status.touches[0]!.sentAt), 3, 'abandoned an hour after the email came');
+      await rig.update('m2', snapshot('m2', t0 + 3 * HOUR, { email: null }));
+      assert.equal((await rig.result('m2')).outcome, 'no_email', 'no email within the attribution window');
+      await rig.send('m1', checkoutDeletedSignal, { at: new Date(t0).toISOString() });
+    });
+  });
+
+  it('pauses instead of failing when a vendor rejects our credentials, then carries on', async function () {
+    const q = uniqueId(this.test!.title);
+    const vendors = new FakeVendors();
+    vendors.credentialFailuresLeft = 1;
+    const rig = cartRig(env, q, vendors);
+    const worker = await cartWorker(env, q, vendors, bundle);
+    await worker.runUntil(async () => {
+      const t0 = await rig.now();
+      await rig.update('r1', snapshot('r1', t0));
+      await env.sleep(HOUR + 20 * 60_000);
+      const status = await rig.status('r1');
+      assert.equal(status.touches.length, 1);
+      assert.equal(hoursAfter(t0, status.touches[0]!.sentAt), 1.25, 'sent after the 15-minute pause');
+      assert.equal(vendors.sendAttempts.length, 2);
+      assert.equal(vendors.codes.size, 1, 'the retried touch reuses its code (same business key)');
+      await rig.send('r1', checkoutDeletedSignal, { at: new Date(t0).toISOString() });
+    });
+  });
 });

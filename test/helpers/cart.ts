@@ -111,6 +111,8 @@ export class FakeVendors {
   unavailableLines = new Set<string>();
   ticketFailuresLeft = 0;
   invalidRecipients = new Set<string>();
+  /** Sends refused with CredentialsRejected before the key is "fixed". */
+  credentialFailuresLeft = 0;
   /** Runs inside sendRecoveryEmail before the email is accepted (may block or throw). */
   beforeSend: ((email: RecoveryEmail) => Promise<void>) | null = null;
   /** Resolved each time an email is accepted, with the touch number. */
@@ -160,6 +162,14 @@ export class FakeVendors {
             throw ApplicationFailure.create({
               type: FailureType.InvalidRecipient,
               message: 'Klaviyo refused the recipient (invalid email)',
+              nonRetryable: true,
+            });
+          }
+          if (this.credentialFailuresLeft > 0) {
+            this.credentialFailuresLeft -= 1;
+            throw ApplicationFailure.create({
+              type: FailureType.CredentialsRejected,
+              message: 'Klaviyo answered 401: KLAVIYO_PRIVATE_API_KEY was rejected',
               nonRetryable: true,
             });
           }
