@@ -9,6 +9,7 @@ import { Client, Connection, WorkflowNotFoundError } from '@temporalio/client';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { Worker } from '@temporalio/worker';
 import { cartWorkflowId } from '../src/workflows/ids';
+import { DEFAULT_POLICY } from '../src/workflows/policy';
 import type { CheckoutSnapshot } from '../src/workflows/messages';
 import { RelayStore } from '../src/api/webhooks/store';
 import { openDatabase, type Database } from '../src/db';
@@ -41,6 +42,7 @@ import {
 import { recordedQuery, type Recorded } from './workflows/recorder';
 
 const SHOP = 'relay-test.myshopify.com';
+const HOUR = 3_600_000;
 const T0 = '2026-11-25T10:00:00.000Z';
 const T1 = '2026-11-25T10:05:00.000Z';
 const T2 = '2026-11-25T10:09:00.000Z';
@@ -75,15 +77,13 @@ describe('Shopify webhook relay (POST /webhooks/shopify)', function () {
     options: { client?: Client; configEnv?: Record<string, string> } = {},
   ) {
     const taskQueue = uniqueId(title);
+    const config = relayConfig(taskQueue, options.configEnv);
     const worker = await Worker.create({
       connection: env.nativeConnection,
       taskQueue,
       workflowBundle: await workflowBundle(require.resolve('./workflows/recorder')),
     });
-    const relay = await startRelay({
-      client: options.client ?? env.client,
-      config: relayConfig(taskQueue, options.configEnv),
-    });
+    const relay = await startRelay({ client: options.client ?? env.client, config });
     try {
       await worker.runUntil(fn(relay));
     } finally {
@@ -147,6 +147,35 @@ describe('Shopify webhook relay (POST /webhooks/shopify)', function () {
         completedAt: null,
       });
     });
+  });
+
+  it('starts each workflow with the recovery policy from the configuration', async function () {
+    await withRelay(
+      this.test!.title,
+      async (relay) => {
+        const shopper = newShopper();
+        await relay.post(checkoutUpdate(shopper));
+        const { input } = await recorded(shopper);
+        assert.deepEqual(input.policy, {
+          ...DEFAULT_POLICY,
+          abandonAfterMs: 2 * HOUR,
+          touchDelaysMs: [2 * HOUR, 6 * HOUR, 24 * HOUR, 72 * HOUR],
+        });
+        assert.deepEqual(input.taskQueues, {
+          klaviyo: `${relay.config.temporal.taskQueue}-klaviyo`,
+          shopify: `${relay.config.temporal.taskQueue}-shopify`,
+          gorgias: `${relay.config.temporal.taskQueue}-gorgias`,
+          local: relay.config.temporal.taskQueue,
+        });
+      },
+      {
+        configEnv: {
+          RECOVERY_POLICY: 'default',
+          RECOVERY_ABANDON_AFTER: '2h',
+          RECOVERY_TOUCH_DELAYS: '2h,6h,24h,72h',
+        },
+      },
+    );
   });
 
   it('accepts both secrets during a rotation and a per-shop secret for its shop only', async function () {

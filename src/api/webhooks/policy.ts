@@ -3,7 +3,7 @@
  * relay, `npm start` and the simulator agree on it.
  */
 import type { Config } from '../../config';
-import { DEFAULT_POLICY, DEMO_POLICY, type RecoveryPolicy } from '../../workflows/policy';
+import type { RecoveryPolicy } from '../../workflows/policy';
 
 /**
  * True when `npm start` runs entirely locally: a dev server it starts itself and no vendor
@@ -15,8 +15,8 @@ export function isLocalSandbox(config: Config): boolean {
 }
 
 export function recoveryPolicyFor(config: Config): RecoveryPolicy {
-  // Until the RECOVERY_* settings land in config, the local sandbox runs the demo policy.
-  return isLocalSandbox(config) ? DEMO_POLICY : DEFAULT_POLICY;
+  // RECOVERY_POLICY and the RECOVERY_* settings; unset preset: the demo in the local sandbox.
+  return config.recovery.policyFor(isLocalSandbox(config));
 }
 
 /**
