@@ -14,7 +14,6 @@ import { WEBHOOK_PATH } from '../src/api/webhooks/router';
 import { recoveryPolicyFor } from '../src/api/webhooks/policy';
 import { secretsForShop } from '../src/api/webhooks/signature';
 import { describeStats, TrafficSimulator } from '../src/simulator/traffic';
-import { DEFAULT_POLICY, DEMO_POLICY } from '../src/workflows/policy';
 
 function flag(args: string[], name: string): string | undefined {
   const i = args.indexOf(`--${name}`);
@@ -44,12 +43,11 @@ function main() {
   const policyFlag = flag(args, 'policy');
   if (policyFlag && policyFlag !== 'demo' && policyFlag !== 'default')
     fail('--policy: expected demo or default');
+  // The relay's policy (same settings), or a preset with the RECOVERY_* values laid over it.
   const policy =
-    policyFlag === 'demo'
-      ? DEMO_POLICY
-      : policyFlag === 'default'
-        ? DEFAULT_POLICY
-        : recoveryPolicyFor(config);
+    policyFlag === 'demo' || policyFlag === 'default'
+      ? config.recovery.policies[policyFlag]
+      : recoveryPolicyFor(config);
   const shop = flag(args, 'shop') ?? 'demo-shop.myshopify.com';
   const url = flag(args, 'url') ?? `http://localhost:${config.api.port}${WEBHOOK_PATH}`;
   const secret = secretsForShop(config.relay, shop)[0];
