@@ -27,6 +27,15 @@ import {
 import { cartWorkflowId } from '../src/workflows/ids';
 import { localTime } from '../src/workflows/schedule';
 
+/** Polls a condition on the server (not a timed wait): resolves as soon as it holds. */
+async function until(check: () => Promise<boolean>, timeoutMs = 10_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error('condition not reached in time');
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
 function order(token: string, at: number, over: Partial<OrderPlaced> = {}): OrderPlaced {
   return {
     orderId: `order-${token}`,
@@ -209,6 +218,49 @@ describe('cartRecovery workflow', function () {
       assert.equal(vendors.revoked.length, 2);
       const converted = vendors.metricsFor('c3').find((m) => m.kind === 'converted');
       assert.ok(converted?.kind === 'converted' && converted.attributedTouch === 1);
+    });
+  });
+
+  it('records a send that the vendor accepted before the cancellation reached it, without crediting it', async function () {
+    const q = uniqueId(this.test!.title);
+    const vendors = new FakeVendors();
+    const rig = cartRig(env, q, vendors);
+    const worker = await cartWorker(env, q, vendors, bundle);
+    const started = deferred();
+    const accept = deferred();
+    // A send that does not heartbeat: the cancellation cannot reach it, the email goes out.
+    vendors.beforeSend = async (email) => {
+      if (email.touch !== 2) return;
+      started.resolve();
+      await accept.promise;
+    };
+    await worker.runUntil(async () => {
+      const t0 = await rig.now();
+      await rig.update('c9', snapshot('c9', t0));
+      await env.sleep(6 * HOUR);
+      await started.promise;
+      await rig.send('c9', orderPlacedSignal, order('c9', t0 + 6 * HOUR - 60_000));
+      // Let the vendor accept only once the workflow has asked for the cancellation.
+      const handle = rig.client.workflow.getHandle(cartWorkflowId('test-shop.myshopify.com', 'c9'));
+      await until(async () => {
+        const history = await handle.fetchHistory();
+        return (history.events ?? []).some((e) => e.activityTaskCancelRequestedEventAttributes);
+      });
+      accept.resolve();
+      const status = await rig.result('c9');
+      assert.deepEqual(
+        status.touches.map((t) => t.touch),
+        [1, 2],
+        'the workflow records what really went out',
+      );
+      const converted = vendors.metricsFor('c9').find((m) => m.kind === 'converted');
+      assert.ok(converted?.kind === 'converted');
+      assert.equal(converted.attributedTouch, 1, 'the order was placed before touch 2 went out');
+      assert.deepEqual(
+        vendors.sentTouches('c9').map((e) => e.touch),
+        [1, 2],
+      );
+      assert.equal(vendors.sendAttempts.length, 2, 'nothing after the order');
     });
   });
 
