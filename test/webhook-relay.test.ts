@@ -665,6 +665,9 @@ describe('Shopify webhook relay (POST /webhooks/shopify)', function () {
       assert.match(text, /process_resident_memory_bytes \d+/);
       const health = await fetch(`${relay.baseUrl}/healthz`);
       assert.equal(health.status, 200);
+      const get = await fetch(relay.url);
+      assert.equal(get.status, 405);
+      assert.equal(get.headers.get('allow'), 'POST');
     });
   });
 

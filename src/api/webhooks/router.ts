@@ -51,6 +51,9 @@ export function webhookRouter(relay: WebhookRelay, bodyLimitBytes: number): Rout
     const answer = await relay.receive(req.headers, body);
     res.status(answer.status).json(answer.body);
   });
+  router.all(WEBHOOK_PATH, (_req, res) => {
+    res.status(405).set('Allow', 'POST').json({ error: 'Shopify webhooks are POSTed here' });
+  });
   const bodyErrors: ErrorRequestHandler = (
     err: { type?: string; status?: number; message?: string },
     req,
