@@ -11,7 +11,9 @@ async function main() {
   const { code } = await bundleWorkflowCode({ workflowsPath: require.resolve('../src/workflows') });
   fs.mkdirSync(path.dirname(out), { recursive: true });
   fs.writeFileSync(out, code);
-  console.log(`workflow bundle: ${path.relative(process.cwd(), out)} (${(code.length / 1024).toFixed(0)} KiB)`);
+  console.log(
+    `workflow bundle: ${path.relative(process.cwd(), out)} (${(code.length / 1024).toFixed(0)} KiB)`,
+  );
 }
 
 main().catch((err: unknown) => {

@@ -16,6 +16,7 @@ export function renderSettingsTable(): string {
 export function replaceSettingsBlock(readme: string, table: string): string {
   const start = readme.indexOf(SETTINGS_START);
   const end = readme.indexOf(SETTINGS_END);
-  if (start < 0 || end < start) throw new Error(`README.md has no ${SETTINGS_START} ... ${SETTINGS_END} block`);
+  if (start < 0 || end < start)
+    throw new Error(`README.md has no ${SETTINGS_START} ... ${SETTINGS_END} block`);
   return `${readme.slice(0, start + SETTINGS_START.length)}\n\n${table}\n\n${readme.slice(end)}`;
 }
