@@ -655,6 +655,41 @@ describe('Shopify webhook relay (POST /webhooks/shopify)', function () {
     }
   });
 
+  it('logs every delivery as JSON without customer emails, even from a broken body', async function () {
+    await withRelay(this.test!.title, async (relay) => {
+      const lines: string[] = [];
+      const capture = (stream: NodeJS.WriteStream) => {
+        const original = stream.write.bind(stream);
+        stream.write = (chunk: string | Uint8Array) => {
+          lines.push(String(chunk));
+          return true;
+        };
+        return () => (stream.write = original);
+      };
+      logger.setLevel('debug');
+      const restore = [capture(process.stdout), capture(process.stderr)];
+      try {
+        const shopper = newShopper();
+        await relay.post(checkoutUpdate(shopper));
+        const broken = {
+          ...delivery('checkouts/update', SHOP, {}, T0),
+          body: `${shopper.email} wrote this instead of JSON`,
+        };
+        assert.equal((await relay.post(broken)).body.status, 'dead_letter');
+      } finally {
+        restore.forEach((r) => r());
+        logger.setLevel('error');
+      }
+      const relayLines = lines.filter((l) => l.includes('"msg":"webhook'));
+      assert.ok(relayLines.length >= 2, relayLines.join(''));
+      for (const line of relayLines) {
+        const parsed = JSON.parse(line) as { level: string; msg: string };
+        assert.ok(parsed.level && parsed.msg);
+        assert.doesNotMatch(line, /@example\.com|shopper-\d+@/);
+      }
+    });
+  });
+
   it('serves Prometheus metrics with the acknowledgement latency histogram', async function () {
     await withRelay(this.test!.title, async (relay) => {
       await relay.post(checkoutUpdate(newShopper()));

@@ -346,7 +346,12 @@ export class WebhookRelay {
     try {
       json = JSON.parse(e.rawBody.toString('utf8'));
     } catch (err) {
-      return { kind: 'dead_letter', reason: `body is not JSON: ${(err as Error).message}` };
+      // V8's message quotes the start of the body, which may be an email: keep only the position.
+      const position = /position (\d+)/.exec((err as Error).message)?.[1];
+      return {
+        kind: 'dead_letter',
+        reason: `body is not JSON${position ? ` (error at character ${position})` : ''}`,
+      };
     }
     const topic = e.topic as RelayTopic;
     const at = e.triggeredAt ?? this.now().toISOString();
