@@ -120,6 +120,38 @@ describe('relay to the real cart workflow (end to end)', function () {
     });
   });
 
+  it('an order paid through a restarted checkout stops the sequence of the abandoned one of the same cart', async function () {
+    await withSystem(this.test!.title, async (relay, vendors) => {
+      const abandoned = newShopper();
+      const t = await env.currentTimeMs();
+      assert.equal((await relay.post(checkoutUpdate(abandoned, t))).body.status, 'accepted');
+      await env.sleep(MINUTE + 20_000);
+      assert.equal(vendors.sendAttempts.length, 1, 'the abandoned checkout got its first touch');
+
+      // Back through the email, the shopper starts a new checkout of the same cart and pays.
+      const restarted = newShopper({
+        cartToken: abandoned.cartToken,
+        customerId: abandoned.customerId,
+        email: abandoned.email,
+      });
+      const now = await env.currentTimeMs();
+      assert.equal((await relay.post(checkoutUpdate(restarted, now))).body.status, 'accepted');
+      const paid = await relay.post(
+        delivery('orders/paid', SHOP, orderPayload(restarted, 777, iso(now)), iso(now)),
+      );
+      assert.deepEqual(
+        (paid.body.workflows as { workflowId: string }[]).map((w) => w.workflowId).sort(),
+        [cartWorkflowId(SHOP, abandoned.checkoutToken), cartWorkflowId(SHOP, restarted.checkoutToken)].sort(),
+      );
+      const first = await handle(abandoned).result();
+      assert.equal(first.outcome, 'recovered');
+      assert.equal(first.order?.orderId, '777');
+      const second = await handle(restarted).result();
+      assert.equal(second.outcome, 'converted_before_abandonment');
+      assert.equal(vendors.sendAttempts.length, 1, 'no further touch for either checkout');
+    });
+  });
+
   it('duplicated and reordered snapshots leave the newest one in force for the email', async function () {
     await withSystem(this.test!.title, async (relay, vendors) => {
       const shopper = newShopper();

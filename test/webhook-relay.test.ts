@@ -10,7 +10,7 @@ import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { Worker } from '@temporalio/worker';
 import { cartWorkflowId } from '../src/workflows/ids';
 import { DEFAULT_POLICY } from '../src/workflows/policy';
-import type { CheckoutSnapshot } from '../src/workflows/messages';
+import type { CheckoutSnapshot, OrderPlaced } from '../src/workflows/messages';
 import { RelayStore } from '../src/api/webhooks/store';
 import { openDatabase, type Database } from '../src/db';
 import { logger } from '../src/logger';
@@ -374,18 +374,37 @@ describe('Shopify webhook relay (POST /webhooks/shopify)', function () {
     });
   });
 
-  it('joins an order without a checkout token by its cart token, including sibling checkouts of the cart', async function () {
+  it('joins an order by cart token when it names no checkout, and tells sibling checkouts of a paid cart', async function () {
     await withRelay(this.test!.title, async (relay) => {
+      // One cart, two checkouts (the shopper restarted checkout), paid through the second.
       const first = newShopper();
       const restarted = newShopper({ cartToken: first.cartToken, customerId: first.customerId });
       await relay.post(checkoutUpdate(first));
       await relay.post(checkoutUpdate(restarted));
       const paid = await relay.post(
-        delivery('orders/paid', SHOP, orderPayload(restarted, 820982911, T2, 'cart-only'), T2),
+        delivery('orders/paid', SHOP, orderPayload(restarted, 820982911, T2), T2),
       );
       assert.equal(paid.body.status, 'accepted');
-      assert.deepEqual(names(await recorded(first)), ['checkoutUpdated', 'orderPlaced']);
-      assert.deepEqual(names(await recorded(restarted)), ['checkoutUpdated', 'orderPlaced']);
+      const own = (await recorded(restarted)).signals[1]!;
+      assert.equal(own.name, 'orderPlaced');
+      assert.equal((own.payload as OrderPlaced).checkoutToken, restarted.checkoutToken);
+      // To the sibling it is an order for its cart, naming no checkout (the workflow accepts
+      // an order by cart token only then).
+      const sibling = (await recorded(first)).signals[1]!;
+      assert.equal(sibling.name, 'orderPlaced');
+      assert.deepEqual(
+        [(sibling.payload as OrderPlaced).checkoutToken, (sibling.payload as OrderPlaced).cartToken],
+        [null, first.cartToken],
+      );
+
+      // An order carrying only the cart token reaches the cart's checkout.
+      const cartOnly = newShopper();
+      await relay.post(checkoutUpdate(cartOnly));
+      const joined = await relay.post(
+        delivery('orders/create', SHOP, orderPayload(cartOnly, 820982912, T2, 'cart-only'), T2),
+      );
+      assert.equal(joined.body.status, 'accepted');
+      assert.deepEqual(names(await recorded(cartOnly)), ['checkoutUpdated', 'orderPlaced']);
 
       const pos = orderPayload(newShopper(), 1, T2, 'cart-only') as Record<string, unknown>;
       pos.cart_token = null;

@@ -407,10 +407,11 @@ export class WebhookRelay {
           };
         return signals(
           [...tokens].map((t) =>
-            target(t, orderPlacedSignal, order, {
-              ...NO_KEYS,
-              cartToken: t === order.checkoutToken ? order.cartToken : null,
-            }),
+            t === order.checkoutToken
+              ? target(t, orderPlacedSignal, order, { ...NO_KEYS, cartToken: order.cartToken })
+              : // To a sibling the order is one for its cart, paid through another checkout: the
+                // workflow accepts an order by cart token only when it names no checkout.
+                target(t, orderPlacedSignal, { ...order, checkoutToken: null }, NO_KEYS),
           ),
         );
       }
