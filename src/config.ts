@@ -260,7 +260,12 @@ export const variables = {
   KLAVIYO_MAX_PER_SECOND: {
     schema: positiveNumber,
     default: '50',
-    doc: 'Klaviyo activities started per second across all workers (events allow 350/s burst).',
+    doc: 'Klaviyo recovery events (emails) sent per second across all workers (events allow 350/s burst, 3,500/min).',
+  },
+  KLAVIYO_PROFILES_MAX_PER_SECOND: {
+    schema: positiveNumber,
+    default: '2',
+    doc: 'Klaviyo profile look-ups (enrichment) per second across all workers (with predictive analytics Klaviyo allows 10/s burst, 150/min).',
   },
   SHOPIFY_MAX_PER_SECOND: {
     schema: positiveNumber,
@@ -673,6 +678,7 @@ export function loadConfig(env: Env = process.env) {
     },
     pacing: {
       klaviyo: get<number>('KLAVIYO_MAX_PER_SECOND'),
+      klaviyoProfiles: get<number>('KLAVIYO_PROFILES_MAX_PER_SECOND'),
       shopify: get<number>('SHOPIFY_MAX_PER_SECOND'),
       gorgias: get<number>('GORGIAS_MAX_PER_SECOND'),
     },

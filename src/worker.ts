@@ -59,7 +59,7 @@ export async function startWorkers(config: Config, connection?: NativeConnection
       maxConcurrentWorkflowTaskExecutions: config.worker.maxConcurrentWorkflowTaskExecutions,
     }),
   ];
-  for (const vendor of ['klaviyo', 'shopify', 'gorgias'] as const) {
+  for (const vendor of ['klaviyo', 'klaviyoProfiles', 'shopify', 'gorgias'] as const) {
     workers.push(
       await Worker.create({
         ...common,

@@ -49,7 +49,7 @@ describe('relay to the real cart workflow (end to end)', function () {
     const queues = taskQueues(config);
     const main = await cartWorker(env, q, vendors, bundle);
     const vendorWorkers = await Promise.all(
-      [queues.klaviyo, queues.shopify, queues.gorgias].map((taskQueue) =>
+      [queues.klaviyo, queues.klaviyoProfiles, queues.shopify, queues.gorgias].map((taskQueue) =>
         Worker.create({ connection: env.nativeConnection, taskQueue, activities: vendors.activities() }),
       ),
     );

@@ -30,10 +30,10 @@ export type Activities = KlaviyoActivities &
   LocalActivities &
   GateActivities &
   EngagementSyncActivities;
-export type QueueKind = 'klaviyo' | 'shopify' | 'gorgias' | 'local';
+export type QueueKind = 'klaviyo' | 'klaviyoProfiles' | 'shopify' | 'gorgias' | 'local';
 
 export const ACTIVITY_QUEUE: Record<keyof Activities, QueueKind> = {
-  enrichCustomer: 'klaviyo',
+  enrichCustomer: 'klaviyoProfiles',
   sendRecoveryEmail: 'klaviyo',
   lookupVariants: 'shopify',
   issueDiscountCode: 'shopify',
@@ -91,7 +91,13 @@ export const createActivities = (deps: ActivityDeps): Activities => ({
 
 /** Activities grouped by the task queue they are registered on. */
 export function activitiesByQueue(activities: Activities): Record<QueueKind, Partial<Activities>> {
-  const groups: Record<QueueKind, Partial<Activities>> = { klaviyo: {}, shopify: {}, gorgias: {}, local: {} };
+  const groups: Record<QueueKind, Partial<Activities>> = {
+    klaviyo: {},
+    klaviyoProfiles: {},
+    shopify: {},
+    gorgias: {},
+    local: {},
+  };
   for (const [name, fn] of Object.entries(activities) as [keyof Activities, unknown][]) {
     (groups[ACTIVITY_QUEUE[name]] as Record<string, unknown>)[name] = fn;
   }

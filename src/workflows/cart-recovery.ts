@@ -229,6 +229,11 @@ export async function cartRecovery(input: CartRecoveryInput): Promise<CartRecove
     // waits to learn whether the email went out (see the stop-on-order rule in docs).
     cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
   });
+  const klaviyoProfiles = proxyActivities<Pick<KlaviyoActivities, 'enrichCustomer'>>({
+    taskQueue: queues.klaviyoProfiles ?? queues.klaviyo,
+    startToCloseTimeout: '1m',
+    retry,
+  });
   const shopify = proxyActivities<ShopifyActivities & TouchActivities>({
     taskQueue: queues.shopify,
     startToCloseTimeout: '1m',
@@ -330,7 +335,7 @@ export async function cartRecovery(input: CartRecoveryInput): Promise<CartRecove
     if (state.facts === null) {
       const enriched = await vendorStep(
         () =>
-          klaviyo.enrichCustomer({
+          klaviyoProfiles.enrichCustomer({
             key: stepKey(state.shop, state.checkoutToken, 'enrich'),
             shop: state.shop,
             email,

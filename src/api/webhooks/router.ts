@@ -33,6 +33,7 @@ export function createRelay(deps: {
       workflowTaskQueue: queues.workflows,
       activityTaskQueues: {
         klaviyo: queues.klaviyo,
+        klaviyoProfiles: queues.klaviyoProfiles,
         shopify: queues.shopify,
         gorgias: queues.gorgias,
         local: queues.local,
