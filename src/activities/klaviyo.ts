@@ -15,6 +15,26 @@ import {
   requireInput,
 } from '../vendors/validate';
 import { logger } from '../logger';
+import { Context } from '@temporalio/activity';
+
+/**
+ * Stop on order: the workflow cancels a send when it learns of an order, and cancellation
+ * reaches a running activity only through a heartbeat's answer. The event is the point of no
+ * return (Klaviyo's flow mails it at once), so ask once, right before it, and give the answer
+ * a moment to arrive. Outside a Temporal activity (unit tests of the client) there is no one
+ * to ask.
+ */
+export const CANCELLATION_CHECK_MS = 200;
+async function lastChanceToCancel(): Promise<void> {
+  let ctx: Context;
+  try {
+    ctx = Context.current();
+  } catch {
+    return;
+  }
+  ctx.heartbeat('about to send');
+  await ctx.sleep(CANCELLATION_CHECK_MS); // throws CancelledFailure if the cancellation arrives
+}
 
 export interface KlaviyoActivityDeps {
   client: KlaviyoClient;
@@ -135,6 +155,7 @@ export function createKlaviyoActivities(deps: KlaviyoActivityDeps): KlaviyoActiv
           'an ISO-8601 instant',
         );
       }
+      await lastChanceToCancel();
       const { reference } = await deps.client.createEvent({
         metric: deps.recoveryMetric,
         email,
