@@ -78,8 +78,9 @@ export async function startDevServer(config: Config): Promise<ChildProcess> {
     dbFile,
     '--namespace',
     config.temporal.namespace,
+    // warn-level server logs are mostly its own poll errors while it shuts down
     '--log-level',
-    'warn',
+    'error',
     '--ui-disable-news-fetch',
     ...ALL_SEARCH_ATTRIBUTES.flatMap((key) => [
       '--search-attribute',
