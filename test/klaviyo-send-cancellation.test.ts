@@ -58,7 +58,7 @@ describe('Klaviyo send and cancellation', () => {
     env.on('heartbeat', () => {
       heartbeats += 1;
       // The order arrived: the workflow cancels the running send.
-      env.cancel('order placed');
+      env.cancel('CANCELLED');
     });
     await assert.rejects(
       env.run(() => activities(events).sendRecoveryEmail(email)),
@@ -70,7 +70,8 @@ describe('Klaviyo send and cancellation', () => {
 
   it('records the event, keyed by the business key, when nobody cancels', async () => {
     const events: KlaviyoEvent[] = [];
-    const result = await new MockActivityEnvironment().run(() => activities(events).sendRecoveryEmail(email));
+    const send = () => activities(events).sendRecoveryEmail(email);
+    const result = await new MockActivityEnvironment().run<[], { messageId: string }, typeof send>(send);
     assert.equal(events.length, 1);
     assert.equal(events[0]!.uniqueId, email.key);
     assert.equal(result.messageId, email.key);
