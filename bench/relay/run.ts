@@ -234,6 +234,11 @@ async function main() {
   );
   let api: ChildProcess | undefined;
   let client: Client | undefined;
+  // However this process ends (an error, a closed pipe), leave no server behind.
+  process.once('exit', () => {
+    api?.kill('SIGKILL');
+    temporal.kill('SIGKILL');
+  });
   try {
     const address = `127.0.0.1:${grpcPort}`;
     await waitFor(async () => {
