@@ -69,9 +69,21 @@ function sqliteValue(value: unknown): unknown {
  */
 function sqliteDatabase(db: BetterSqlite3.Database): Database {
   let gate: Promise<unknown> = Promise.resolve();
+  // Callers use a small fixed set of statements: compile each once (prepare is a measurable
+  // share of a webhook's CPU), but bound the cache in case a caller builds SQL dynamically.
+  const prepared = new Map<string, BetterSqlite3.Statement>();
+  const prepare = (sql: string) => {
+    let stmt = prepared.get(sql);
+    if (!stmt) {
+      stmt = db.prepare(sql);
+      if (prepared.size >= 500) prepared.clear();
+      prepared.set(sql, stmt);
+    }
+    return stmt;
+  };
   const exec = (sql: string, params: readonly unknown[]) => {
     const q = toSqlite(sql, params);
-    const stmt = db.prepare(q.sql);
+    const stmt = prepare(q.sql);
     return { stmt, params: q.params };
   };
   const direct = {
