@@ -19,7 +19,7 @@ import {
   type SimCheckout,
 } from '../src/simulator/shopify-webhooks';
 import { cartWorker, FakeVendors, registerSearchAttributes } from './helpers/cart';
-import { createTimeSkippingEnv, uniqueId, workflowBundle } from './helpers/temporal';
+import { createTimeSkippingEnv, endOpenWorkflows, uniqueId, workflowBundle } from './helpers/temporal';
 import { newShopper, relayConfig, startRelay, type RelayHarness } from './helpers/relay';
 
 const SHOP = 'e2e-shop.myshopify.com';
@@ -30,15 +30,11 @@ describe('relay to the real cart workflow (end to end)', function () {
   let bundle: WorkflowBundleWithSourceMap;
   before(async () => {
     logger.setLevel('error');
-    bundle = await workflowBundle(require.resolve('../src/workflows'));
-  });
-  // A server per test, as in the workflow tests: customer-gate cooldown timers of one test
-  // must not hold back time skipping in the next.
-  beforeEach(async () => {
     env = await createTimeSkippingEnv();
     await registerSearchAttributes(env);
+    bundle = await workflowBundle(require.resolve('../src/workflows'));
   });
-  afterEach(async () => {
+  after(async () => {
     await env?.teardown();
   });
 
@@ -56,7 +52,14 @@ describe('relay to the real cart workflow (end to end)', function () {
     const running = vendorWorkers.map((w) => w.run());
     const relay = await startRelay({ client: env.client, config });
     try {
-      await main.runUntil(fn(relay, vendors));
+      // Carts and customer gates left open would hold back time skipping in the next test.
+      await main.runUntil(async () => {
+        try {
+          await fn(relay, vendors);
+        } finally {
+          await endOpenWorkflows(env);
+        }
+      });
     } finally {
       await relay.close();
       for (const w of vendorWorkers) w.shutdown();

@@ -56,10 +56,12 @@ describe('cartRecovery workflow with the real vendor activities', function () {
     // A checkout of this test's own: a cart id, once closed, is never started again.
     const token = taskQueue;
     return worker.runUntil(async () => {
-      await rig.update(token, premiumCart(token, await rig.now()));
-      const status = await rig.result(token);
-      await endOpenWorkflows(env); // the customer gate, in its cooldown
-      return status;
+      try {
+        await rig.update(token, premiumCart(token, await rig.now()));
+        return await rig.result(token);
+      } finally {
+        await endOpenWorkflows(env); // the customer gate, in its cooldown
+      }
     });
   }
 
