@@ -61,9 +61,10 @@ describe('cartRecovery workflow', function () {
   // time-skipping lock of a workflow task or activity outstanding when its workflow closes
   // (terminate never releases it; see TestWorkflowMutableStateImpl.terminateWorkflowExecution),
   // and a task on a stopped worker's sticky queue is never handed to another worker. Settling
-  // each leftover before terminating it, with the test's worker still running, made 13 tests
-  // share a server, but the quiet-hours test still leaves a lock behind (carts that close on a
-  // deletion with work outstanding, likely temporalio/sdk-java#1138).
+  // each leftover before terminating it, with the test's worker still running (endOpenWorkflows,
+  // as relay-e2e does), passed all tests in 2 of 3 runs of this file; in the third a lock was
+  // still left behind after the four-touch test and every later test hung. Cause not yet found
+  // (a workflow closing with work outstanding, as in temporalio/sdk-java#1138, is one candidate).
   beforeEach(async () => {
     env = await createTimeSkippingEnv();
     await registerSearchAttributes(env);
