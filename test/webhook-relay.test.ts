@@ -4,7 +4,6 @@
  * (test/workflows/recorder.ts), so each test sees exactly which signals reached which workflow.
  */
 import assert from 'node:assert/strict';
-import net from 'node:net';
 import { Client, Connection, WorkflowNotFoundError } from '@temporalio/client';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { Worker } from '@temporalio/worker';
@@ -41,23 +40,13 @@ import {
   type RelayHarness,
 } from './helpers/relay';
 import { recordedQuery, type Recorded } from './workflows/recorder';
+import { freePort } from './helpers/ports';
 
 const SHOP = 'relay-test.myshopify.com';
 const HOUR = 3_600_000;
 const T0 = '2026-11-25T10:00:00.000Z';
 const T1 = '2026-11-25T10:05:00.000Z';
 const T2 = '2026-11-25T10:09:00.000Z';
-
-function closedPort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = net.createServer();
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address() as net.AddressInfo;
-      srv.close(() => resolve(port));
-    });
-    srv.once('error', reject);
-  });
-}
 
 describe('Shopify webhook relay (POST /webhooks/shopify)', function () {
   let env: TestWorkflowEnvironment;
@@ -505,7 +494,7 @@ describe('Shopify webhook relay (POST /webhooks/shopify)', function () {
     const taskQueue = uniqueId(this.test!.title);
     const config = relayConfig(taskQueue, { WEBHOOK_TEMPORAL_TIMEOUT: '800ms' });
     const unreachable = new Client({
-      connection: Connection.lazy({ address: `127.0.0.1:${await closedPort()}` }),
+      connection: Connection.lazy({ address: `127.0.0.1:${await freePort()}` }),
     });
     const shopper = newShopper();
     const d = checkoutUpdate(shopper);

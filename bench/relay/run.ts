@@ -16,7 +16,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import autocannon from 'autocannon';
@@ -34,6 +33,7 @@ import {
   shopifyHeaders,
   type SimCheckout,
 } from '../../src/simulator/shopify-webhooks';
+import { freePort } from '../../test/helpers/ports';
 
 const args = process.argv.slice(2);
 const num = (name: string, fallback: number) => {
@@ -48,17 +48,6 @@ const SHOP = 'bench.myshopify.com';
 const SEARCH_ATTRIBUTE_TYPE: Record<string, string> = { KEYWORD: 'Keyword', DOUBLE: 'Double', INT: 'Int' };
 const SECRET = randomBytes(24).toString('hex');
 const TASK_QUEUE = 'bench-relay';
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = net.createServer();
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address() as net.AddressInfo;
-      srv.close(() => resolve(port));
-    });
-    srv.once('error', reject);
-  });
-}
 
 async function waitFor(check: () => Promise<boolean>, what: string, timeoutMs = 60_000) {
   const deadline = Date.now() + timeoutMs;
