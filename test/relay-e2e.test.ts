@@ -19,7 +19,7 @@ import {
   type SimCheckout,
 } from '../src/simulator/shopify-webhooks';
 import { cartWorker, FakeVendors, registerSearchAttributes } from './helpers/cart';
-import { createTimeSkippingEnv, endOpenWorkflows, uniqueId, workflowBundle } from './helpers/temporal';
+import { createTimeSkippingEnv, runThenEndWorkflows, uniqueId, workflowBundle } from './helpers/temporal';
 import { newShopper, relayConfig, startRelay, type RelayHarness } from './helpers/relay';
 
 const SHOP = 'e2e-shop.myshopify.com';
@@ -53,13 +53,7 @@ describe('relay to the real cart workflow (end to end)', function () {
     const relay = await startRelay({ client: env.client, config });
     try {
       // Carts and customer gates left open would hold back time skipping in the next test.
-      await main.runUntil(async () => {
-        try {
-          await fn(relay, vendors);
-        } finally {
-          await endOpenWorkflows(env);
-        }
-      });
+      await runThenEndWorkflows(env, main, () => fn(relay, vendors));
     } finally {
       await relay.close();
       for (const w of vendorWorkers) w.shutdown();

@@ -14,7 +14,7 @@ import { loadConfig } from '../src/config';
 import { Outbox } from '../src/vendors/sandbox/outbox';
 import { SandboxShopify } from '../src/vendors/sandbox/shopify';
 import { cartRig, FakeVendors, lineItem, registerSearchAttributes, snapshot } from './helpers/cart';
-import { createTimeSkippingEnv, endOpenWorkflows, uniqueId, workflowBundle } from './helpers/temporal';
+import { createTimeSkippingEnv, runThenEndWorkflows, uniqueId, workflowBundle } from './helpers/temporal';
 import { FakeGorgias } from './fakes/gorgias';
 import { FakeKlaviyo } from './fakes/klaviyo';
 import { FakeShopify } from './fakes/shopify';
@@ -55,13 +55,10 @@ describe('cartRecovery workflow with the real vendor activities', function () {
     const rig = cartRig(env, taskQueue, new FakeVendors());
     // A checkout of this test's own: a cart id, once closed, is never started again.
     const token = taskQueue;
-    return worker.runUntil(async () => {
-      try {
-        await rig.update(token, premiumCart(token, await rig.now()));
-        return await rig.result(token);
-      } finally {
-        await endOpenWorkflows(env); // the customer gate, in its cooldown
-      }
+    // The customer gate, in its cooldown, is ended after the result.
+    return runThenEndWorkflows(env, worker, async () => {
+      await rig.update(token, premiumCart(token, await rig.now()));
+      return await rig.result(token);
     });
   }
 

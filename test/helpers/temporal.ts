@@ -5,11 +5,13 @@
  */
 import { randomUUID } from 'node:crypto';
 import { WorkflowNotFoundError } from '@temporalio/client';
+import type { temporal } from '@temporalio/proto';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import {
   bundleWorkflowCode,
   DefaultLogger,
   Runtime,
+  type Worker,
   type WorkflowBundleWithSourceMap,
 } from '@temporalio/worker';
 import { ensureTemporalBinary } from '../../src/temporal/binaries';
@@ -35,15 +37,23 @@ export async function createTimeSkippingEnv(): Promise<TestWorkflowEnvironment> 
 
 /**
  * Ends every workflow still open in `env`, while the test's workers still run: call it last
- * inside `runUntil` in a file that shares one environment between its tests. What a test
- * leaves running (a cart in its attribution window, a customer gate in its cooldown) has timers
- * whose workflow tasks nobody would poll once the worker stopped, and the time-skipping server
- * does not skip time while workflow tasks are outstanding: the next test would hang.
+ * inside `runUntil` (see runThenEndWorkflows) in a file that shares one environment between its
+ * tests. What a test leaves running (a cart in its attribution window, a customer gate in its
+ * cooldown) has timers whose workflow tasks nobody would poll once the worker stopped, and the
+ * time-skipping server does not skip time while workflow tasks are outstanding: the next test
+ * would hang.
  *
- * Each workflow is first left to settle (no workflow task and no activity outstanding), then
- * terminated: the test server keeps the time-skipping lock of a task or activity that was
- * outstanding when its workflow was terminated, for ever. The server is asked what is open, so
- * workflows started by production code (the gate activity, the relay) are found too.
+ * The test server holds a time-skipping lock for each outstanding workflow task and activity,
+ * and terminating a workflow never releases them (TestWorkflowMutableStateImpl: terminate does
+ * not touch them, and their later completion is refused as "Completed workflow"). So each
+ * workflow is first left to settle (nothing outstanding), then terminated. Settling cannot close
+ * the race, though: the clock runs in real time even while skipping is locked, and a timer that
+ * falls due between the check and the terminate (a gate's cooldown ending a few milliseconds
+ * after the test's last cart) hands out a new workflow task. What the terminated run still had
+ * outstanding is therefore read back from the server and its locks released, one each.
+ *
+ * The server is asked what is open, so workflows started by production code (the gate
+ * activity, the relay) are found too.
  */
 export async function endOpenWorkflows(env: TestWorkflowEnvironment, timeoutMs = 15_000): Promise<void> {
   const namespace = env.namespace ?? 'default';
@@ -51,47 +61,93 @@ export async function endOpenWorkflows(env: TestWorkflowEnvironment, timeoutMs =
   for (;;) {
     // The test server implements only the legacy listing (not ListWorkflowExecutions).
     const { executions } = await env.client.workflowService.listOpenWorkflowExecutions({ namespace });
-    const ids = (executions ?? []).flatMap((e) => (e.execution?.workflowId ? [e.execution.workflowId] : []));
-    if (ids.length === 0) return;
-    const busy = await Promise.all(ids.map((id) => hasOutstandingWork(env, id)));
-    if (busy.some(Boolean)) {
-      if (Date.now() > deadline) throw new Error(`workflows still busy after the test: ${ids.join(', ')}`);
+    const runs = (executions ?? []).flatMap(({ execution: e }) =>
+      e?.workflowId && e.runId ? [{ workflowId: e.workflowId, runId: e.runId }] : [],
+    );
+    if (runs.length === 0) return;
+    const busy = await Promise.all(runs.map((run) => outstandingWork(env, run)));
+    if (busy.some((n) => n > 0)) {
+      if (Date.now() > deadline) {
+        const ids = runs.map((r) => r.workflowId).join(', ');
+        throw new Error(`workflows still busy after the test: ${ids}`);
+      }
       await new Promise((r) => setTimeout(r, 50));
       continue;
     }
-    await Promise.all(
-      ids.map(async (id) => {
-        try {
-          await env.client.workflow.getHandle(id).terminate('test finished');
-        } catch (err) {
-          if (!(err instanceof WorkflowNotFoundError)) throw err; // closed meanwhile
-        }
-      }),
-    );
+    await Promise.all(runs.map((run) => terminateReleasingLocks(env, run)));
   }
 }
 
-async function hasOutstandingWork(env: TestWorkflowEnvironment, workflowId: string): Promise<boolean> {
-  const handle = env.client.workflow.getHandle(workflowId);
-  try {
-    const description = await handle.describe();
-    if (description.raw.pendingActivities?.length) return true;
-    const events = (await handle.fetchHistory()).events ?? [];
-    for (let i = events.length - 1; i >= 0; i--) {
-      const e = events[i]!;
-      if (e.workflowTaskScheduledEventAttributes || e.workflowTaskStartedEventAttributes) return true;
-      if (
-        e.workflowTaskCompletedEventAttributes ||
-        e.workflowTaskFailedEventAttributes ||
-        e.workflowTaskTimedOutEventAttributes
-      )
-        return false;
+/**
+ * `worker.runUntil(fn)` for a file that shares one environment between its tests: after `fn`,
+ * pass or fail, ends what the test left open while the worker can still settle it.
+ */
+export async function runThenEndWorkflows<R>(
+  env: TestWorkflowEnvironment,
+  worker: Worker,
+  fn: () => Promise<R>,
+): Promise<R> {
+  return worker.runUntil(async () => {
+    try {
+      return await fn();
+    } finally {
+      await endOpenWorkflows(env);
     }
-    return false;
+  });
+}
+
+export interface Run {
+  workflowId: string;
+  runId: string;
+}
+
+/**
+ * Terminates `run`, then releases the time-skipping locks the test server keeps for what the run
+ * had outstanding when it ended (see endOpenWorkflows).
+ */
+export async function terminateReleasingLocks(env: TestWorkflowEnvironment, run: Run): Promise<void> {
+  const handle = env.client.workflow.getHandle(run.workflowId, run.runId);
+  try {
+    await handle.terminate('test finished');
   } catch (err) {
-    if (err instanceof WorkflowNotFoundError) return false;
+    if (err instanceof WorkflowNotFoundError) return; // it closed by itself meanwhile: nothing held
     throw err;
   }
+  const leaked = await outstandingWork(env, run);
+  const testService = env.connection.testService;
+  if (!testService) throw new Error('endOpenWorkflows needs the time-skipping test server');
+  for (let i = 0; i < leaked; i++) await testService.unlockTimeSkipping({});
+}
+
+/**
+ * Workflow tasks and activities of `run` that the server counts as outstanding (each holds one
+ * time-skipping lock). The history is read before the description: a workflow task completing
+ * in between shows as open in the first, or its new activities show in the second.
+ */
+async function outstandingWork(env: TestWorkflowEnvironment, run: Run): Promise<number> {
+  const handle = env.client.workflow.getHandle(run.workflowId, run.runId);
+  try {
+    const events = (await handle.fetchHistory()).events ?? [];
+    const { raw } = await handle.describe();
+    return (workflowTaskOpen(events) ? 1 : 0) + (raw.pendingActivities?.length ?? 0);
+  } catch (err) {
+    if (err instanceof WorkflowNotFoundError) return 0;
+    throw err;
+  }
+}
+
+function workflowTaskOpen(events: temporal.api.history.v1.IHistoryEvent[]): boolean {
+  for (let i = events.length - 1; i >= 0; i--) {
+    const e = events[i]!;
+    if (e.workflowTaskScheduledEventAttributes || e.workflowTaskStartedEventAttributes) return true;
+    if (
+      e.workflowTaskCompletedEventAttributes ||
+      e.workflowTaskFailedEventAttributes ||
+      e.workflowTaskTimedOutEventAttributes
+    )
+      return false;
+  }
+  return false;
 }
 
 const bundles = new Map<string, Promise<WorkflowBundleWithSourceMap>>();
