@@ -96,6 +96,23 @@ export async function runThenEndWorkflows<R>(
   });
 }
 
+/**
+ * Resolves once the latest run of `workflowId` has nothing outstanding (no workflow task, no
+ * activity): a worker stopped then leaves nothing half-done behind.
+ */
+export async function untilSettled(
+  env: TestWorkflowEnvironment,
+  workflowId: string,
+  timeoutMs = 15_000,
+): Promise<void> {
+  const { runId } = await env.client.workflow.getHandle(workflowId).describe();
+  const deadline = Date.now() + timeoutMs;
+  while ((await outstandingWork(env, { workflowId, runId })) > 0) {
+    if (Date.now() > deadline) throw new Error(`${workflowId} still busy after ${timeoutMs} ms`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
 export interface Run {
   workflowId: string;
   runId: string;
