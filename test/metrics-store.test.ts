@@ -379,6 +379,41 @@ for (const [name, open] of backends) {
       assert.equal((await store.summary(ALL)).headline.emailsSent, 1);
     });
 
+    it("erases every row of a shop on shop/redact, facts and rollups, and no other shop's", async () => {
+      const other = 'other.myshopify.com';
+      await recordAll(store, cartEvents({ token: 'e1', abandonedAt: '2026-10-01T09:00:00Z', touches: 1 }));
+      await recordAll(
+        store,
+        cartEvents({ token: 'e2', shop: other, abandonedAt: '2026-10-01T09:00:00Z', touches: 1 }),
+      );
+      for (const [shop, checkoutToken] of [
+        ['demo.myshopify.com', 'e1'],
+        [other, 'e2'],
+      ] as const)
+        await store.registerLink({
+          shop,
+          checkoutToken,
+          touch: 1,
+          restoreUrl: `https://${shop}/${checkoutToken}`,
+          recipientHash: 'he',
+          at: '2026-10-01T10:00:00Z',
+        });
+      assert.ok((await store.eraseShop(' Demo.myshopify.com')) > 0);
+      assert.equal((await store.summary({ ...ALL, shop: 'demo.myshopify.com' })).headline.abandoned, 0);
+      assert.equal((await store.summary({ ...ALL, shop: other })).headline.abandoned, 1);
+      assert.deepEqual(await store.shops(), [other]);
+      assert.deepEqual(
+        (await store.linksForRecipient('he')).map((l) => [l.shop, l.checkoutToken]),
+        [[other, 'e2']],
+      );
+      for (const table of ['metric_events', 'metric_carts', 'metric_touches', 'metric_daily_touches']) {
+        const [row] = await db.query<{ n: number }>(`SELECT COUNT(*) AS n FROM ${table} WHERE shop = $1`, [
+          'demo.myshopify.com',
+        ]);
+        assert.equal(Number(row!.n), 0, table);
+      }
+    });
+
     it('moves the sync watermark forward only', async () => {
       await store.markSynced('klaviyo', '2026-10-02T00:00:00Z');
       await store.markSynced('klaviyo', '2026-10-01T00:00:00Z');

@@ -117,6 +117,38 @@ describe('relay to the real cart workflow (end to end)', function () {
     });
   });
 
+  it('a customers/redact delivered during the sequence stops it after the first touch and erases the routing row', async function () {
+    await withSystem(this.test!.title, async (relay, vendors) => {
+      const shopper = newShopper();
+      const t = await env.currentTimeMs();
+      assert.equal((await relay.post(checkoutUpdate(shopper, t))).body.status, 'accepted');
+      await env.sleep(MINUTE + 20_000);
+      assert.equal((await handle(shopper).query(statusQuery)).stage, 'sequence');
+      assert.equal(vendors.sendAttempts.length, 1);
+
+      const now = iso(await env.currentTimeMs());
+      const redact = await relay.post(
+        delivery(
+          'customers/redact',
+          SHOP,
+          {
+            shop_id: 954889,
+            shop_domain: SHOP,
+            customer: { id: shopper.customerId, email: shopper.email, phone: null },
+            orders_to_redact: [],
+          },
+          now,
+        ),
+      );
+      assert.equal(redact.body.status, 'erased');
+      const status = await handle(shopper).result();
+      assert.equal(status.outcome, 'consent_withdrawn');
+      assert.equal(vendors.sendAttempts.length, 1, 'no touch after the erasure request');
+      const rows = await relay.database.query('SELECT * FROM relay_checkouts WHERE shop = $1', [SHOP]);
+      assert.deepEqual(rows, []);
+    });
+  });
+
   it('an order paid through a restarted checkout stops the sequence of the abandoned one of the same cart', async function () {
     await withSystem(this.test!.title, async (relay, vendors) => {
       const abandoned = newShopper();

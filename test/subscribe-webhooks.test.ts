@@ -6,7 +6,7 @@ import {
   topicEnum,
   type AdminEndpoint,
 } from '../src/cli/subscribe-webhooks';
-import { RELAY_TOPICS } from '../src/api/webhooks/relay';
+import { COMPLIANCE_TOPICS, RELAY_TOPICS } from '../src/api/webhooks/relay';
 import { startShopifyWebhooksFake, type ShopifyWebhooksFake } from './fakes/shopify-webhooks-fake';
 
 const URI = 'https://relay.example.com/webhooks/shopify';
@@ -21,6 +21,13 @@ describe('subscribe-webhooks (Admin GraphQL, against a local fake)', () => {
     fake = await startShopifyWebhooksFake(options);
     endpoint = { baseUrl: fake.baseUrl, apiVersion: '2025-10', accessToken: fake.accessToken };
   }
+
+  it('never subscribes the compliance topics: Shopify takes them from the app configuration only', async () => {
+    await start();
+    await subscribeWebhooks({ endpoint, uri: URI });
+    const subscribed = fake.subscriptions.map((s) => s.topic);
+    for (const topic of COMPLIANCE_TOPICS) assert.ok(!subscribed.includes(topicEnum(topic)), topic);
+  });
 
   it('creates a JSON subscription for every relay topic on a shop without any, and a second run changes nothing', async () => {
     await start();

@@ -20,8 +20,8 @@ export interface ApiDeps {
   client: Client;
   /** The app database (relay bookkeeping), migrated by the caller. */
   database: Database;
-  /** Metrics store and link signer (src/api/metrics/); absent only in tests of other routes. */
-  metrics?: { store: MetricsStore; signer: LinkSigner };
+  /** Metrics store and link signer (src/api/metrics/; compliance erasures reach them too). */
+  metrics: { store: MetricsStore; signer: LinkSigner };
 }
 
 export function createApp(deps: ApiDeps): Express {
@@ -55,7 +55,7 @@ export function createApp(deps: ApiDeps): Express {
   );
 
   // Tracked links GET /r/:token, GET /dashboard, GET /api/metrics/* (src/api/metrics/).
-  if (deps.metrics) app.use(metricsRouter({ config: deps.config, ...deps.metrics }));
+  app.use(metricsRouter({ config: deps.config, ...deps.metrics }));
 
   return app;
 }

@@ -15,6 +15,8 @@ import { connectClient } from '../temporal/connection';
 import { PrometheusRegistry } from '../api/prometheus';
 import { createRelay } from '../api/webhooks/router';
 import { migrateRelay, RelayStore, type DeadLetter } from '../api/webhooks/store';
+import { openMetricsStore } from '../metrics/store';
+import { createLinkSigner, resolveLinkSecret } from '../metrics/links';
 
 export interface DeadLettersDeps {
   config: Config;
@@ -76,6 +78,11 @@ export async function deadLettersCommand(args: string[], deps: DeadLettersDeps):
         client: await deps.client(),
         database: deps.database,
         registry: new PrometheusRegistry(),
+        // A replayed compliance webhook erases metrics rows as a live one does.
+        metrics: {
+          store: await openMetricsStore(deps.database),
+          signer: createLinkSigner(resolveLinkSecret(deps.config)),
+        },
       });
       let failed = 0;
       for (const letter of pending) {

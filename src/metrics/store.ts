@@ -172,7 +172,26 @@ export interface MetricsStore {
    * Returns the number of touch links redacted.
    */
   redactRecipient(recipientHash: string): Promise<number>;
+  /**
+   * Shopify's `shop/redact` (48 h after uninstall): deletes every metrics row of the shop, facts
+   * and rollups alike. Returns the number of rows deleted.
+   */
+  eraseShop(shop: string): Promise<number>;
+  /** Touch links still registered for this recipient (answering a customer's data request). */
+  linksForRecipient(recipientHash: string): Promise<TouchLink[]>;
 }
+
+/** Every metrics table with a `shop` column (`metric_sync_state` is per source, not per shop). */
+const SHOP_TABLES = [
+  'metric_events',
+  'metric_carts',
+  'metric_touches',
+  'metric_engagement',
+  'metric_touch_links',
+  'metric_daily_carts',
+  'metric_daily_touches',
+  'metric_daily_revenue',
+] as const;
 
 // ---------------------------------------------------------------------------------------------
 // Validation of incoming facts
@@ -628,6 +647,38 @@ class SqlMetricsStore implements MetricsStore {
       [recipientHash],
     );
     return changes;
+  }
+
+  async eraseShop(shop: string): Promise<number> {
+    const normalised = shop.trim().toLowerCase();
+    return this.db.transaction(async (tx) => {
+      let deleted = 0;
+      for (const table of SHOP_TABLES)
+        deleted += (await tx.run(`DELETE FROM ${table} WHERE shop = $1`, [normalised])).changes;
+      return deleted;
+    });
+  }
+
+  async linksForRecipient(recipientHash: string): Promise<TouchLink[]> {
+    const rows = await this.db.query<{
+      shop: string;
+      checkout_token: string;
+      touch: number | string;
+      restore_url: string;
+      created_at: string;
+    }>(
+      `SELECT shop, checkout_token, touch, restore_url, created_at FROM metric_touch_links
+        WHERE recipient_hash = $1 ORDER BY created_at, shop, checkout_token, touch`,
+      [recipientHash],
+    );
+    return rows.map((r) => ({
+      shop: r.shop,
+      checkoutToken: r.checkout_token,
+      touch: Number(r.touch),
+      restoreUrl: r.restore_url,
+      recipientHash,
+      at: r.created_at,
+    }));
   }
 
   async shops(): Promise<string[]> {

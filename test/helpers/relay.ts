@@ -13,6 +13,8 @@ import { WEBHOOK_PATH } from '../../src/api/webhooks/router';
 import { migrateRelay } from '../../src/api/webhooks/store';
 import { loadConfig, type Config } from '../../src/config';
 import { openDatabase, type Database } from '../../src/db';
+import { createLinkSigner } from '../../src/metrics/links';
+import { openMetricsStore } from '../../src/metrics/store';
 import {
   postDelivery,
   type PostResult,
@@ -24,6 +26,8 @@ export const SECRET_OLD = 'shpss_old_secret_still_valid_during_rotation';
 export const SECRET_NEW = 'shpss_new_secret_after_rotation';
 export const OWN_SHOP = 'own-secret.myshopify.com';
 export const OWN_SHOP_SECRET = 'shpss_secret_of_a_custom_app_for_one_shop';
+/** Link signer of the relay tests: recipient hashes in the metrics store are keyed by it. */
+export const TEST_LINK_SIGNER = createLinkSigner('link-signing-secret-of-the-relay-tests-0123456789');
 
 export interface RelayHarness {
   config: Config;
@@ -56,7 +60,8 @@ export async function startRelay(options: {
 }): Promise<RelayHarness> {
   const database = options.database ?? (await openDatabase({ sqliteFile: ':memory:' }));
   await migrateRelay(database);
-  const app = createApp({ config: options.config, client: options.client, database });
+  const metrics = { store: await openMetricsStore(database), signer: TEST_LINK_SIGNER };
+  const app = createApp({ config: options.config, client: options.client, database, metrics });
   const server = await new Promise<Server>((resolve) => {
     const s = app.listen(0, '127.0.0.1', () => resolve(s));
   });

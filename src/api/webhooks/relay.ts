@@ -8,6 +8,12 @@
  * database answers 503 so that Shopify retries: nothing is lost, and repeats are harmless
  * because the delivery key is recorded only after the hand-over and the workflow ignores
  * signals it has already applied.
+ *
+ * Shopify's mandatory compliance webhooks come to the same endpoint, signed the same way:
+ * `customers/redact` stops the customer's open carts and erases what the app holds about them,
+ * `shop/redact` erases everything about the shop, `customers/data_request` is recorded for the
+ * merchant to answer (`npm run customer-data`). Their answer is 200 only once the erasure or
+ * the record is committed.
  */
 import { createHash } from 'node:crypto';
 import { isGrpcServiceError, type Client } from '@temporalio/client';
@@ -22,6 +28,8 @@ import {
   consentChangedSignal,
   orderPlacedSignal,
 } from '../../workflows/messages';
+import type { ConsentChanged } from '../../workflows/messages';
+import type { MetricsStore } from '../../metrics/store';
 import { logger } from '../../logger';
 import { maxWorkflowLifetimeMs } from './policy';
 import {
@@ -29,6 +37,9 @@ import {
   CheckoutDeletePayload,
   CheckoutPayload,
   ConsentPayload,
+  CustomerDataRequestPayload,
+  CustomerRedactPayload,
+  ShopRedactPayload,
   describeIssues,
   OrderPayload,
   toCartActivity,
@@ -38,10 +49,18 @@ import {
   toOrderPlaced,
 } from './shopify-payloads';
 import { secretsForShop, verifyShopifyHmac, type WebhookSecrets } from './signature';
-import { DEAD_LETTER_OUTCOME, type CheckoutIndexEntry, type DeadLetter, type RelayStore } from './store';
+import {
+  DEAD_LETTER_OUTCOME,
+  type CheckoutIndexEntry,
+  type ComplianceCustomer,
+  type DataRequest,
+  type DeadLetter,
+  type ErasedRows,
+  type RelayStore,
+} from './store';
 import type { RelayMetrics } from './metrics';
 
-/** Every topic the relay routes; `subscribe-webhooks` registers exactly these. */
+/** The topics the relay routes that a shop subscribes to; `subscribe-webhooks` registers exactly these. */
 export const RELAY_TOPICS = [
   'checkouts/create',
   'checkouts/update',
@@ -52,7 +71,15 @@ export const RELAY_TOPICS = [
   'orders/paid',
   'customers_email_marketing_consent/update',
 ] as const;
-export type RelayTopic = (typeof RELAY_TOPICS)[number];
+
+/**
+ * Shopify's mandatory privacy webhooks, also routed by the relay. They cannot be subscribed
+ * through the Admin API: the app's configuration names them (docs/relay.md).
+ */
+export const COMPLIANCE_TOPICS = ['customers/data_request', 'customers/redact', 'shop/redact'] as const;
+
+export type RelayTopic = (typeof RELAY_TOPICS)[number] | (typeof COMPLIANCE_TOPICS)[number];
+const ROUTED_TOPICS: readonly string[] = [...RELAY_TOPICS, ...COMPLIANCE_TOPICS];
 
 export type DeliveryOutcome =
   | 'accepted' // Temporal accepted the signal(s)
@@ -61,6 +88,8 @@ export type DeliveryOutcome =
   | 'no_open_checkout' // cart activity, deletion or consent change for no open checkout
   | 'unmatched_order' // an order carrying neither a checkout token nor a known cart token
   | 'ignored_topic' // a topic the relay does not use
+  | 'erased' // a compliance erasure (customers/redact, shop/redact) is committed
+  | 'recorded' // a customer's data request is kept for the merchant to answer
   | 'dead_letter' // genuine but unusable: stored for replay
   | 'unauthorized' // missing or wrong signature
   | 'too_large' // body over WEBHOOK_BODY_LIMIT
@@ -84,6 +113,10 @@ export interface RelayDeps {
   /** Task queues and the recovery policy of workflows the relay starts. */
   start: CartStartOptions;
   metrics: RelayMetrics;
+  /** Compliance erasures reach the metrics store's rows too (same database in production). */
+  metricsStore: MetricsStore;
+  /** The keyed hash under which the metrics store knows a recipient (src/metrics/links.ts). */
+  recipientHash: (email: string) => string;
   now?: () => Date;
 }
 
@@ -110,7 +143,12 @@ interface Target<P = unknown> {
 type Plan =
   | { kind: 'signals'; targets: Target[] }
   | { kind: 'drop'; outcome: DeliveryOutcome; why: string }
-  | { kind: 'dead_letter'; reason: string };
+  | { kind: 'dead_letter'; reason: string }
+  | { kind: 'erase'; erasure: Erasure; targets: Target[] }
+  | { kind: 'data_request'; request: Omit<DataRequest, 'receivedAt'> };
+
+/** What a compliance webhook asks to erase: one customer of the shop, or the whole shop. */
+type Erasure = { of: 'customer'; customer: ComplianceCustomer } | { of: 'shop' };
 
 const UNAVAILABLE: RelayAnswer = {
   status: 503,
@@ -265,10 +303,23 @@ export class WebhookRelay {
         );
         return ok(plan.outcome, { detail: plan.why });
       }
+      if (plan.kind === 'data_request') {
+        const at = this.now().toISOString();
+        await store.recordDataRequest(
+          { ...plan.request, receivedAt: at },
+          { ...envelope, outcome: 'recorded', at },
+        );
+        logger.info('customer data request recorded; answer it with npm run customer-data', {
+          ...log,
+          customerId: plan.request.customerId,
+          dataRequestId: plan.request.dataRequestId,
+        });
+        return ok('recorded', { dataRequestId: plan.request.dataRequestId });
+      }
 
       let results: SendResult[];
       try {
-        results = await this.handOver(envelope.shop, plan.targets);
+        results = plan.targets.length > 0 ? await this.handOver(envelope.shop, plan.targets) : [];
       } catch (err) {
         if (err instanceof RejectedByTemporal) {
           // Usually a cluster set-up problem (say, search attributes not registered): every
@@ -281,6 +332,7 @@ export class WebhookRelay {
         }
         throw err;
       }
+      if (plan.kind === 'erase') return await this.erase(envelope, plan.erasure, results);
       const at = this.now().toISOString();
       const accepted: CheckoutIndexEntry[] = [];
       const closed: string[] = [];
@@ -309,6 +361,38 @@ export class WebhookRelay {
       });
       return UNAVAILABLE;
     }
+  }
+
+  /**
+   * After the customer's (or shop's) open carts accepted the signal that stops them: erase the
+   * metrics rows, then the relay's rows together with the delivery record. A failure on the way
+   * throws (503, Shopify retries); every step is idempotent, so the retry finishes the job.
+   */
+  private async erase(envelope: Envelope, erasure: Erasure, results: SendResult[]): Promise<RelayAnswer> {
+    const { store, metricsStore, recipientHash } = this.deps;
+    const delivery = { ...envelope, outcome: 'erased', at: this.now().toISOString() };
+    let metricsRows: number;
+    let relayRows: ErasedRows;
+    if (erasure.of === 'customer') {
+      // The metrics store knows recipients by keyed email hash only: no email, nothing to find.
+      const email = erasure.customer.email;
+      metricsRows = email ? await metricsStore.redactRecipient(recipientHash(email)) : 0;
+      relayRows = await store.eraseCustomer(envelope.shop, erasure.customer, delivery);
+    } else {
+      metricsRows = await metricsStore.eraseShop(envelope.shop);
+      relayRows = await store.eraseShop(envelope.shop, delivery);
+    }
+    const workflows = results.map((r) => ({ workflowId: r.workflowId, accepted: r.accepted }));
+    const erased = { ...relayRows, metrics: metricsRows };
+    logger.info(`${erasure.of === 'customer' ? 'customer' : 'shop'} data erased`, {
+      shop: envelope.shop,
+      topic: envelope.topic,
+      deliveryKey: envelope.deliveryKey,
+      customerId: erasure.of === 'customer' ? erasure.customer.customerId : undefined,
+      erased,
+      workflows,
+    });
+    return ok('erased', { erased, workflows });
   }
 
   private async deadLetter(
@@ -340,7 +424,7 @@ export class WebhookRelay {
   private async plan(e: Envelope): Promise<Plan> {
     if (!e.topic) return { kind: 'dead_letter', reason: 'missing X-Shopify-Topic header' };
     if (!e.shop) return { kind: 'dead_letter', reason: 'missing X-Shopify-Shop-Domain header' };
-    if (!(RELAY_TOPICS as readonly string[]).includes(e.topic))
+    if (!ROUTED_TOPICS.includes(e.topic))
       return { kind: 'drop', outcome: 'ignored_topic', why: `topic ${e.topic} is not used by the relay` };
     let json: unknown;
     try {
@@ -442,6 +526,53 @@ export class WebhookRelay {
           return { kind: 'drop', outcome: 'no_open_checkout', why: 'the customer has no open checkout' };
         return signals(tokens.map((t) => target(t, consentChangedSignal, consent, NO_KEYS)));
       }
+      case 'customers/redact': {
+        const parsed = CustomerRedactPayload.safeParse(json);
+        if (!parsed.success) return invalid(topic, parsed.error);
+        const otherShop = shopMismatch(e.shop, parsed.data.shop_domain);
+        if (otherShop) return otherShop;
+        const customer = { customerId: parsed.data.customer.id, email: parsed.data.customer.email };
+        // A 'redacted' consent is an explicit refusal (src/workflows/eligibility.ts): the
+        // sequence stops at its next step and sends nothing more.
+        const redacted: ConsentChanged = { ...customer, state: 'redacted', at };
+        const tokens = await open(customer);
+        return {
+          kind: 'erase',
+          erasure: { of: 'customer', customer },
+          targets: tokens.map((t) => target(t, consentChangedSignal, redacted, NO_KEYS)),
+        };
+      }
+      case 'shop/redact': {
+        const parsed = ShopRedactPayload.safeParse(json);
+        if (!parsed.success) return invalid(topic, parsed.error);
+        const otherShop = shopMismatch(e.shop, parsed.data.shop_domain);
+        if (otherShop) return otherShop;
+        // A consent signal must name each cart's customer, and the index keeps a guest's email
+        // only hashed; a deletion ends any open cart without naming anyone (outcome `deleted`).
+        const tokens = await this.deps.store.openCheckoutsOfShop(e.shop, since);
+        return {
+          kind: 'erase',
+          erasure: { of: 'shop' },
+          targets: tokens.map((t) => target(t, checkoutDeletedSignal, { at }, NO_KEYS)),
+        };
+      }
+      case 'customers/data_request': {
+        const parsed = CustomerDataRequestPayload.safeParse(json);
+        if (!parsed.success) return invalid(topic, parsed.error);
+        const otherShop = shopMismatch(e.shop, parsed.data.shop_domain);
+        if (otherShop) return otherShop;
+        const p = parsed.data;
+        return {
+          kind: 'data_request',
+          request: {
+            shop: e.shop,
+            dataRequestId: p.data_request.id,
+            customerId: p.customer.id,
+            email: p.customer.email,
+            ordersRequested: p.orders_requested,
+          },
+        };
+      }
     }
   }
 
@@ -506,6 +637,15 @@ function signals(targets: Target[]): Plan {
 
 function invalid(topic: string, error: ZodError): Plan {
   return { kind: 'dead_letter', reason: `invalid ${topic} payload: ${describeIssues(error)}` };
+}
+
+/**
+ * A compliance payload naming another shop than its header: erasing under the header's shop
+ * would miss the customer (or erase the wrong shop), so keep it for a look instead.
+ */
+function shopMismatch(headerShop: string, payloadShop: string | null): Plan | undefined {
+  if (payloadShop === null || normaliseShopDomain(payloadShop) === headerShop) return undefined;
+  return { kind: 'dead_letter', reason: 'shop_domain in the payload differs from X-Shopify-Shop-Domain' };
 }
 
 function ok(outcome: DeliveryOutcome, extra: Record<string, unknown>): RelayAnswer {

@@ -6,6 +6,8 @@ import express, { type ErrorRequestHandler, type Router } from 'express';
 import type { Client } from '@temporalio/client';
 import type { Config } from '../../config';
 import type { Database } from '../../db';
+import type { LinkSigner } from '../../metrics/links';
+import type { MetricsStore } from '../../metrics/store';
 import { taskQueues } from '../../temporal/task-queues';
 import type { PrometheusRegistry } from '../prometheus';
 import { logger } from '../../logger';
@@ -22,6 +24,8 @@ export function createRelay(deps: {
   client: Client;
   database: Database;
   registry: PrometheusRegistry;
+  /** Compliance erasures reach the metrics rows too. */
+  metrics: { store: MetricsStore; signer: LinkSigner };
 }): WebhookRelay {
   const store = new RelayStore(deps.database);
   const queues = taskQueues(deps.config);
@@ -41,6 +45,8 @@ export function createRelay(deps: {
       policy: recoveryPolicyFor(deps.config),
     },
     metrics: new RelayMetrics(deps.registry, () => store.countPendingDeadLetters()),
+    metricsStore: deps.metrics.store,
+    recipientHash: (email) => deps.metrics.signer.recipientHash(email),
   });
 }
 

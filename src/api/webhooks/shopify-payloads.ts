@@ -147,6 +147,58 @@ export const ConsentPayload = z.object({
 });
 export type ConsentPayload = z.infer<typeof ConsentPayload>;
 
+/**
+ * The customer named by a compliance webhook. Shopify sends `null` for an email or phone it does
+ * not have; an erasure needs at least one key to find the customer's rows.
+ */
+const ComplianceCustomer = z
+  .object({
+    id: shopifyId.nullish().transform((v) => v ?? null),
+    email: optionalText,
+    phone: optionalText,
+  })
+  .refine((c) => Boolean(c.id ?? c.email), { message: 'expected the customer "id" or "email"' });
+
+/** Shopify's order ids, numbers or strings; an absent list is an empty one. */
+const orderIds = z
+  .array(shopifyId)
+  .nullish()
+  .transform((v) => v ?? []);
+
+/** The shop a compliance payload names (checked against `X-Shopify-Shop-Domain`). */
+const shopDomain = z
+  .string()
+  .trim()
+  .min(1)
+  .nullish()
+  .transform((v) => v ?? null);
+
+/** `customers/redact`: erase what we hold about one customer of the shop. */
+export const CustomerRedactPayload = z.object({
+  shop_id: shopifyId.nullish(),
+  shop_domain: shopDomain,
+  customer: ComplianceCustomer,
+  orders_to_redact: orderIds,
+});
+export type CustomerRedactPayload = z.infer<typeof CustomerRedactPayload>;
+
+/** `shop/redact`, 48 hours after the app was uninstalled: erase everything about the shop. */
+export const ShopRedactPayload = z.object({
+  shop_id: shopifyId.nullish(),
+  shop_domain: shopDomain,
+});
+export type ShopRedactPayload = z.infer<typeof ShopRedactPayload>;
+
+/** `customers/data_request`: the customer asked the merchant for the data the app holds. */
+export const CustomerDataRequestPayload = z.object({
+  shop_id: shopifyId.nullish(),
+  shop_domain: shopDomain,
+  orders_requested: orderIds,
+  customer: ComplianceCustomer,
+  data_request: z.object({ id: shopifyId }),
+});
+export type CustomerDataRequestPayload = z.infer<typeof CustomerDataRequestPayload>;
+
 /** Sum of cents as integers, so that line prices are exact without floats. */
 function multiplyDecimal(price: string, quantity: number): string {
   const [whole = '0', fraction = ''] = price.split('.');

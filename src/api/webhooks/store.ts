@@ -9,9 +9,30 @@
  * - `relay_checkouts`: what routing needs and webhooks do not carry: which checkouts belong to a
  *   cart token, a checkout id, a customer. Filled as `checkouts/*` webhooks pass. Emails are
  *   stored only as a SHA-256 hash (consent changes may name a customer by email alone).
+ * - `relay_data_requests`: Shopify's `customers/data_request` compliance webhooks, kept until the
+ *   merchant answers them (`npm run customer-data`); the email only as a SHA-256 hash.
+ *
+ * Compliance erasures (`customers/redact`, `shop/redact`) delete a customer's or a shop's rows
+ * here, each in one transaction with the delivery record, so a delivery is recorded as handled
+ * only once its erasure is durable.
  */
 import { createHash } from 'node:crypto';
 import { migrate, type Database, type Migration } from '../../db';
+
+/** Identical on both dialects: plain TEXT columns, no serial. */
+const DATA_REQUESTS_TABLE = `
+  CREATE TABLE relay_data_requests (
+    shop TEXT NOT NULL,
+    data_request_id TEXT NOT NULL,
+    customer_id TEXT,
+    email_hash TEXT,
+    orders_requested TEXT NOT NULL,
+    received_at TEXT NOT NULL,
+    PRIMARY KEY (shop, data_request_id)
+  );
+  CREATE INDEX relay_deliveries_shop ON relay_deliveries (shop);
+  CREATE INDEX relay_dead_letters_shop ON relay_dead_letters (shop);
+`;
 
 export const RELAY_MIGRATIONS: readonly Migration[] = [
   {
@@ -96,6 +117,12 @@ export const RELAY_MIGRATIONS: readonly Migration[] = [
       CREATE INDEX relay_checkouts_email ON relay_checkouts (shop, email_hash);
     `,
   },
+  {
+    version: 2,
+    description: 'compliance data requests; deliveries and dead letters by shop for shop erasure',
+    sqlite: DATA_REQUESTS_TABLE,
+    postgres: DATA_REQUESTS_TABLE,
+  },
 ];
 
 export async function migrateRelay(db: Database): Promise<number[]> {
@@ -155,6 +182,58 @@ export interface CheckoutIndexEntry {
   email: string | null;
 }
 
+/** A customer named by a compliance webhook: by Shopify customer id, email, or both. */
+export interface ComplianceCustomer {
+  customerId: string | null;
+  email: string | null;
+}
+
+export interface DataRequest {
+  shop: string;
+  dataRequestId: string;
+  customerId: string | null;
+  email: string | null;
+  ordersRequested: string[];
+  receivedAt: string;
+}
+
+export interface DeliveryRecord {
+  deliveryKey: string;
+  shop: string;
+  topic: string;
+  outcome: string;
+  at: string;
+}
+
+/** Rows removed by an erasure, for the log and the answer (never the data itself). */
+export interface ErasedRows {
+  checkouts: number;
+  deadLetters: number;
+  dataRequests: number;
+  deliveries: number;
+}
+
+/** What the relay holds about one customer, for answering a data request. */
+export interface CustomerRecords {
+  checkouts: {
+    checkoutToken: string;
+    checkoutId: string | null;
+    cartToken: string | null;
+    customerId: string | null;
+    seenAt: string;
+    closedAt: string | null;
+  }[];
+  dataRequests: {
+    dataRequestId: string;
+    customerId: string | null;
+    ordersRequested: string[];
+    receivedAt: string;
+  }[];
+}
+
+/** Outcome kept for a delivery whose dead letter an erasure removed: pruned like any other. */
+export const ERASED_OUTCOME = 'erased';
+
 /** Outcome kept for a dead-lettered delivery: a repeat is a duplicate, a replay may overwrite it. */
 export const DEAD_LETTER_OUTCOME = 'dead_letter';
 
@@ -170,7 +249,7 @@ export class RelayStore {
     return rows[0]?.outcome;
   }
 
-  async recordDelivery(d: { deliveryKey: string; shop: string; topic: string; outcome: string; at: string }) {
+  async recordDelivery(d: DeliveryRecord) {
     await this.db.run(
       `INSERT INTO relay_deliveries (delivery_key, shop, topic, outcome, received_at)
        VALUES ($1, $2, $3, $4, $5)
@@ -345,6 +424,145 @@ export class RelayStore {
     return rows.map((r) => r.checkout_token);
   }
 
+  /**
+   * `customers/redact`: forget the customer's routing rows, data requests and every dead letter
+   * of the shop whose body names them, then record the delivery, in one transaction. Letters are
+   * deleted rather than blanked: a letter exists only to be replayed, and replaying this
+   * customer's webhook would bring their data back. Their delivery keys stay (marked erased)
+   * so that a retry of such a delivery is still a duplicate.
+   */
+  async eraseCustomer(
+    shop: string,
+    customer: ComplianceCustomer,
+    delivery: DeliveryRecord,
+  ): Promise<ErasedRows> {
+    return this.db.transaction(async (tx) => {
+      const keys = customerKeys(customer);
+      const checkouts = await tx.run(
+        `DELETE FROM relay_checkouts WHERE shop = $1 AND (customer_id = $2 OR email_hash = $3)`,
+        [shop, keys.customerId, keys.emailHash],
+      );
+      const dataRequests = await tx.run(
+        `DELETE FROM relay_data_requests WHERE shop = $1 AND (customer_id = $2 OR email_hash = $3)`,
+        [shop, keys.customerId, keys.emailHash],
+      );
+      const letters = await tx.query<Pick<DeadLetterRow, 'id' | 'delivery_key' | 'body' | 'body_encoding'>>(
+        'SELECT id, delivery_key, body, body_encoding FROM relay_dead_letters WHERE shop = $1',
+        [shop],
+      );
+      const mentions = mentionsOf(customer);
+      let deadLetters = 0;
+      for (const letter of letters) {
+        const body =
+          letter.body_encoding === 'base64'
+            ? Buffer.from(letter.body, 'base64').toString('utf8')
+            : letter.body;
+        if (!mentions(body)) continue;
+        deadLetters += (await tx.run('DELETE FROM relay_dead_letters WHERE id = $1', [letter.id])).changes;
+        await tx.run('UPDATE relay_deliveries SET outcome = $2 WHERE delivery_key = $1', [
+          letter.delivery_key,
+          ERASED_OUTCOME,
+        ]);
+      }
+      await new RelayStore(tx).recordDelivery(delivery);
+      return { checkouts: checkouts.changes, deadLetters, dataRequests: dataRequests.changes, deliveries: 0 };
+    });
+  }
+
+  /**
+   * `shop/redact`: forget every row of the shop (routing index, dead letters, delivery keys,
+   * data requests), then record this delivery alone so that a retry of it is a duplicate.
+   */
+  async eraseShop(shop: string, delivery: DeliveryRecord): Promise<ErasedRows> {
+    return this.db.transaction(async (tx) => {
+      const checkouts = await tx.run('DELETE FROM relay_checkouts WHERE shop = $1', [shop]);
+      const deadLetters = await tx.run('DELETE FROM relay_dead_letters WHERE shop = $1', [shop]);
+      const dataRequests = await tx.run('DELETE FROM relay_data_requests WHERE shop = $1', [shop]);
+      const deliveries = await tx.run('DELETE FROM relay_deliveries WHERE shop = $1', [shop]);
+      await new RelayStore(tx).recordDelivery(delivery);
+      return {
+        checkouts: checkouts.changes,
+        deadLetters: deadLetters.changes,
+        dataRequests: dataRequests.changes,
+        deliveries: deliveries.changes,
+      };
+    });
+  }
+
+  /** Open checkouts of the shop (seen since `since`), for stopping their workflows. */
+  async openCheckoutsOfShop(shop: string, since: string): Promise<string[]> {
+    const rows = await this.db.query<{ checkout_token: string }>(
+      `SELECT checkout_token FROM relay_checkouts
+       WHERE shop = $1 AND closed_at IS NULL AND seen_at >= $2 ORDER BY checkout_token`,
+      [shop, since],
+    );
+    return rows.map((r) => r.checkout_token);
+  }
+
+  /** `customers/data_request`: keep the request (a repeat keeps the first) and record the delivery. */
+  async recordDataRequest(request: DataRequest, delivery: DeliveryRecord): Promise<void> {
+    await this.db.transaction(async (tx) => {
+      await tx.run(
+        `INSERT INTO relay_data_requests
+           (shop, data_request_id, customer_id, email_hash, orders_requested, received_at)
+         VALUES ($1, $2, $3, $4, $5, $6)
+         ON CONFLICT (shop, data_request_id) DO NOTHING`,
+        [
+          request.shop,
+          request.dataRequestId,
+          request.customerId,
+          request.email ? emailHash(request.email) : null,
+          JSON.stringify(request.ordersRequested),
+          request.receivedAt,
+        ],
+      );
+      await new RelayStore(tx).recordDelivery(delivery);
+    });
+  }
+
+  /** Everything this store holds about a customer of the shop (by id or email). */
+  async customerRecords(shop: string, customer: ComplianceCustomer): Promise<CustomerRecords> {
+    const keys = customerKeys(customer);
+    const checkouts = await this.db.query<{
+      checkout_token: string;
+      checkout_id: string | null;
+      cart_token: string | null;
+      customer_id: string | null;
+      seen_at: string;
+      closed_at: string | null;
+    }>(
+      `SELECT checkout_token, checkout_id, cart_token, customer_id, seen_at, closed_at FROM relay_checkouts
+       WHERE shop = $1 AND (customer_id = $2 OR email_hash = $3) ORDER BY seen_at, checkout_token`,
+      [shop, keys.customerId, keys.emailHash],
+    );
+    const requests = await this.db.query<{
+      data_request_id: string;
+      customer_id: string | null;
+      orders_requested: string;
+      received_at: string;
+    }>(
+      `SELECT data_request_id, customer_id, orders_requested, received_at FROM relay_data_requests
+       WHERE shop = $1 AND (customer_id = $2 OR email_hash = $3) ORDER BY received_at, data_request_id`,
+      [shop, keys.customerId, keys.emailHash],
+    );
+    return {
+      checkouts: checkouts.map((r) => ({
+        checkoutToken: r.checkout_token,
+        checkoutId: r.checkout_id,
+        cartToken: r.cart_token,
+        customerId: r.customer_id,
+        seenAt: r.seen_at,
+        closedAt: r.closed_at,
+      })),
+      dataRequests: requests.map((r) => ({
+        dataRequestId: r.data_request_id,
+        customerId: r.customer_id,
+        ordersRequested: JSON.parse(r.orders_requested) as string[],
+        receivedAt: r.received_at,
+      })),
+    };
+  }
+
   /** Forget delivery keys and closed or long-silent checkouts older than `before`. */
   async prune(
     deliveriesBefore: string,
@@ -376,4 +594,21 @@ function toDeadLetter(r: DeadLetterRow): DeadLetter {
     replayedAt: r.replayed_at,
     replayOutcome: r.replay_outcome,
   };
+}
+
+/** SQL parameters for a customer; a missing key is NULL, which matches no row. */
+function customerKeys(c: ComplianceCustomer): { customerId: string | null; emailHash: string | null } {
+  return { customerId: c.customerId, emailHash: c.email ? emailHash(c.email) : null };
+}
+
+/**
+ * Does a raw webhook body name the customer? Their email anywhere (any case), or their id as a
+ * whole number (not inside a longer one: ids of orders or line items may contain its digits).
+ */
+function mentionsOf(c: ComplianceCustomer): (body: string) => boolean {
+  const email = c.email?.trim().toLowerCase() || null;
+  const id = c.customerId
+    ? new RegExp(`(?<![0-9A-Za-z])${c.customerId.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}(?![0-9A-Za-z])`)
+    : null;
+  return (body) => (email !== null && body.toLowerCase().includes(email)) || (id !== null && id.test(body));
 }
