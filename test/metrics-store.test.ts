@@ -414,6 +414,40 @@ for (const [name, open] of backends) {
       }
     });
 
+    it('forgets the order ids an erasure request names, keeping revenue and counts', async () => {
+      const order = { revenue: '120.00', at: '2026-10-02T09:00:00Z', touch: 1 };
+      await recordAll(
+        store,
+        cartEvents({ token: 'o1', abandonedAt: '2026-10-01T09:00:00Z', touches: 1, order }),
+      );
+      await recordAll(
+        store,
+        cartEvents({ token: 'o2', abandonedAt: '2026-10-01T09:00:00Z', touches: 1, order }),
+      );
+      const before = (await store.summary(ALL)).headline;
+      // Each order id is in the cart row and in the converted fact.
+      assert.equal(await store.redactOrders('demo.myshopify.com', ['order-o1', 'not-ours']), 2);
+      const orderIds = async () =>
+        (
+          await db.query<{ checkout_token: string; order_id: string | null }>(
+            'SELECT checkout_token, order_id FROM metric_carts ORDER BY checkout_token',
+          )
+        ).map((r) => [r.checkout_token, r.order_id]);
+      assert.deepEqual(await orderIds(), [
+        ['o1', null],
+        ['o2', 'order-o2'],
+      ]);
+      const facts = await db.query<{ payload: string }>(
+        "SELECT payload FROM metric_events WHERE kind = 'converted' ORDER BY checkout_token",
+      );
+      assert.deepEqual(
+        facts.map((f) => (JSON.parse(f.payload) as { orderId: string | null }).orderId),
+        [null, 'order-o2'],
+      );
+      assert.deepEqual((await store.summary(ALL)).headline, before);
+      assert.equal(await store.redactOrders('demo.myshopify.com', ['order-o1']), 0);
+    });
+
     it('moves the sync watermark forward only', async () => {
       await store.markSynced('klaviyo', '2026-10-02T00:00:00Z');
       await store.markSynced('klaviyo', '2026-10-01T00:00:00Z');

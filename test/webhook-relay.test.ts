@@ -17,6 +17,7 @@ import { logger } from '../src/logger';
 import { deadLettersCommand } from '../src/cli/dead-letters';
 import { customerDataCommand, type CustomerData } from '../src/cli/customer-data';
 import { openMetricsStore } from '../src/metrics/store';
+import { cartEvents } from './helpers/metric-events';
 import { signShopifyBody } from '../src/api/webhooks/signature';
 import { ensureTemporalBinary } from '../src/temporal/binaries';
 import {
@@ -487,11 +488,11 @@ describe('Shopify webhook relay (POST /webhooks/shopify)', function () {
   describe('compliance webhooks', function () {
     const OTHER_SHOP = 'other-shop.myshopify.com';
     const customerOf = (c: SimCheckout) => ({ id: c.customerId, email: c.email, phone: null });
-    const redactCustomer = (c: SimCheckout, shop = SHOP) =>
+    const redactCustomer = (c: SimCheckout, ordersToRedact: (string | number)[] = [450789469]) =>
       delivery(
         'customers/redact',
-        shop,
-        { shop_id: 954889, shop_domain: shop, customer: customerOf(c), orders_to_redact: [450789469] },
+        SHOP,
+        { shop_id: 954889, shop_domain: SHOP, customer: customerOf(c), orders_to_redact: ordersToRedact },
         T1,
       );
     const redactShop = (shop = SHOP) =>
@@ -539,8 +540,17 @@ describe('Shopify webhook relay (POST /webhooks/shopify)', function () {
           assert.equal((await relay.post(brokenUpdateOf(c))).body.status, 'dead_letter');
           await metrics.registerLink(touchLink(c));
         }
+        // A converted cart of the customer: its order id is named in orders_to_redact.
+        for (const event of cartEvents({
+          shop: SHOP,
+          token: shopper.checkoutToken,
+          abandonedAt: T0,
+          touches: 1,
+          order: { revenue: '119.80', at: T2, touch: 1 },
+        }))
+          await metrics.record(event);
 
-        const redact = redactCustomer(shopper);
+        const redact = redactCustomer(shopper, [`order-${shopper.checkoutToken}`]);
         const answer = await relay.post(redact);
         assert.equal(answer.status, 200);
         assert.equal(answer.body.status, 'erased');
@@ -549,7 +559,7 @@ describe('Shopify webhook relay (POST /webhooks/shopify)', function () {
           deadLetters: 1,
           dataRequests: 0,
           deliveries: 0,
-          metrics: 1,
+          metrics: 3, // the touch link, the cart's order id and the converted fact's
         });
         for (const c of [shopper, secondCart]) {
           assert.deepEqual((await recorded(c, 2)).signals[1], {
@@ -585,7 +595,7 @@ describe('Shopify webhook relay (POST /webhooks/shopify)', function () {
 
         // A repeat of the delivery, and a second request for the same customer, change nothing more.
         assert.equal((await relay.post(redact)).body.status, 'duplicate');
-        const again = await relay.post(redactCustomer(shopper));
+        const again = await relay.post(redactCustomer(shopper, [`order-${shopper.checkoutToken}`]));
         assert.equal(again.body.status, 'erased');
         assert.deepEqual(again.body.workflows, []);
         assert.deepEqual(again.body.erased, {

@@ -177,6 +177,12 @@ export interface MetricsStore {
    * and rollups alike. Returns the number of rows deleted.
    */
   eraseShop(shop: string): Promise<number>;
+  /**
+   * Erasure request naming orders (`orders_to_redact` of `customers/redact`): forgets those
+   * order ids in the shop's converted carts and facts; revenue and counts stay. Returns the
+   * number of rows changed.
+   */
+  redactOrders(shop: string, orderIds: readonly string[]): Promise<number>;
   /** Touch links still registered for this recipient (answering a customer's data request). */
   linksForRecipient(recipientHash: string): Promise<TouchLink[]>;
 }
@@ -656,6 +662,38 @@ class SqlMetricsStore implements MetricsStore {
       for (const table of SHOP_TABLES)
         deleted += (await tx.run(`DELETE FROM ${table} WHERE shop = $1`, [normalised])).changes;
       return deleted;
+    });
+  }
+
+  async redactOrders(shop: string, orderIds: readonly string[]): Promise<number> {
+    if (orderIds.length === 0) return 0;
+    const normalised = shop.trim().toLowerCase();
+    const redacted = new Set(orderIds);
+    return this.db.transaction(async (tx) => {
+      let changed = 0;
+      for (const orderId of redacted)
+        changed += (
+          await tx.run('UPDATE metric_carts SET order_id = NULL WHERE shop = $1 AND order_id = $2', [
+            normalised,
+            orderId,
+          ])
+        ).changes;
+      // The fact keeps its payload as JSON text, the same on both dialects: rewrite it here.
+      const facts = await tx.query<{ key: string; payload: string }>(
+        "SELECT key, payload FROM metric_events WHERE shop = $1 AND kind = 'converted'",
+        [normalised],
+      );
+      for (const fact of facts) {
+        const payload = JSON.parse(fact.payload) as { orderId?: unknown };
+        if (typeof payload.orderId !== 'string' || !redacted.has(payload.orderId)) continue;
+        changed += (
+          await tx.run('UPDATE metric_events SET payload = $2 WHERE key = $1', [
+            fact.key,
+            JSON.stringify({ ...payload, orderId: null }),
+          ])
+        ).changes;
+      }
+      return changed;
     });
   }
 

@@ -148,7 +148,7 @@ type Plan =
   | { kind: 'data_request'; request: Omit<DataRequest, 'receivedAt'> };
 
 /** What a compliance webhook asks to erase: one customer of the shop, or the whole shop. */
-type Erasure = { of: 'customer'; customer: ComplianceCustomer } | { of: 'shop' };
+type Erasure = { of: 'customer'; customer: ComplianceCustomer; orderIds: string[] } | { of: 'shop' };
 
 const UNAVAILABLE: RelayAnswer = {
   status: 503,
@@ -377,6 +377,7 @@ export class WebhookRelay {
       // The metrics store knows recipients by keyed email hash only: no email, nothing to find.
       const email = erasure.customer.email;
       metricsRows = email ? await metricsStore.redactRecipient(recipientHash(email)) : 0;
+      metricsRows += await metricsStore.redactOrders(envelope.shop, erasure.orderIds);
       relayRows = await store.eraseCustomer(envelope.shop, erasure.customer, delivery);
     } else {
       metricsRows = await metricsStore.eraseShop(envelope.shop);
@@ -538,7 +539,7 @@ export class WebhookRelay {
         const tokens = await open(customer);
         return {
           kind: 'erase',
-          erasure: { of: 'customer', customer },
+          erasure: { of: 'customer', customer, orderIds: parsed.data.orders_to_redact },
           targets: tokens.map((t) => target(t, consentChangedSignal, redacted, NO_KEYS)),
         };
       }
