@@ -89,6 +89,28 @@ const moneyByCurrency = z.string().transform((v, ctx) => {
 });
 const url = z.url({ message: 'expected an absolute URL such as https://example.com' });
 const hostPort = z.string().regex(/^[^\s:/]+:\d{1,5}$/, 'expected host:port, e.g. temporal.example.com:7233');
+/** `id:base64key,...`: the first key seals, all of them open (see payload-encryption.ts). */
+const payloadKeys = z.string().transform((v, ctx) => {
+  const keys: { id: string; key: Buffer }[] = [];
+  for (const entry of v.split(',').map((e) => e.trim())) {
+    const match = /^([A-Za-z0-9_.-]{1,64}):([A-Za-z0-9+/=]+)$/.exec(entry);
+    const key = match ? Buffer.from(match[2]!, 'base64') : undefined;
+    if (!match || key?.length !== 32) {
+      ctx.addIssue({
+        code: 'custom',
+        message:
+          'expected a comma-separated list of <key id>:<32 bytes in base64>, the active key first (e.g. `2026-11:$(openssl rand -base64 32)`)',
+      });
+      return z.NEVER;
+    }
+    if (keys.some((k) => k.id === match[1])) {
+      ctx.addIssue({ code: 'custom', message: `expected each key id once (${match[1]} repeats)` });
+      return z.NEVER;
+    }
+    keys.push({ id: match[1]!, key: key });
+  }
+  return keys;
+});
 const timezone = z.string().refine(
   (tz) => {
     try {
@@ -201,6 +223,11 @@ export const variables = {
   TEMPORAL_TLS_SERVER_NAME: {
     schema: nonEmpty,
     doc: 'Server name to verify in the TLS handshake (SNI override).',
+  },
+  TEMPORAL_PAYLOAD_KEYS: {
+    schema: payloadKeys,
+    secret: true,
+    doc: 'Encrypts every payload (cart, email, signals, activity results) before it reaches Temporal: `<key id>:<base64 of 32 random bytes>`, comma-separated, the active key first and retired keys after it. Unset: payloads are plain JSON. Search attributes stay readable. See "Encrypting payloads".',
   },
   TEMPORAL_TASK_QUEUE: {
     schema: nonEmpty,
@@ -661,6 +688,8 @@ export function loadConfig(env: Env = process.env) {
         : undefined,
       taskQueue,
       uiUrl: get<string>('TEMPORAL_UI_URL'),
+      /** Payload encryption keys, the sealing key first; undefined: no encryption. */
+      payloadKeys: get<{ id: string; key: Buffer }[] | undefined>('TEMPORAL_PAYLOAD_KEYS'),
       dev: {
         port: get<number>('TEMPORAL_DEV_PORT'),
         uiPort: get<number>('TEMPORAL_DEV_UI_PORT'),

@@ -82,6 +82,10 @@ export async function startDevServer(config: Config): Promise<ChildProcess> {
     '--log-level',
     'error',
     '--ui-disable-news-fetch',
+    // Sealed payloads (TEMPORAL_PAYLOAD_KEYS): the UI opens them through the API's codec endpoint.
+    ...(config.temporal.payloadKeys
+      ? ['--ui-codec-endpoint', `http://localhost:${config.api.port}/codec`]
+      : []),
     ...ALL_SEARCH_ATTRIBUTES.flatMap((key) => [
       '--search-attribute',
       `${key.name}=${SEARCH_ATTRIBUTE_TYPE_NAMES[key.type] ?? key.type}`,

@@ -13,6 +13,7 @@ import { activitiesByQueue, buildActivityDeps, type QueueKind } from './activiti
 import { connectWorkerConnection } from './temporal/connection';
 import { taskQueues } from './temporal/task-queues';
 import { logger } from './logger';
+import { dataConverterFor } from './temporal/payload-encryption';
 import { installRuntime } from './temporal/runtime';
 import { Client } from '@temporalio/client';
 import { ensureEngagementSchedule } from './metrics/schedule';
@@ -41,9 +42,11 @@ export async function startWorkers(config: Config, connection?: NativeConnection
   const wired = await buildActivityDeps(config);
   const groups = activitiesByQueue(wired.activities);
   const queues = taskQueues(config);
+  const dataConverter = dataConverterFor(config.temporal.payloadKeys);
   const common = {
     connection: conn,
     namespace: config.temporal.namespace,
+    dataConverter,
     shutdownGraceTime: config.worker.shutdownGraceMs,
     maxConcurrentActivityTaskExecutions: config.worker.maxConcurrentActivityTaskExecutions,
   };
@@ -82,7 +85,7 @@ export async function startWorkers(config: Config, connection?: NativeConnection
   );
   // The hourly engagement sync (docs/metrics.md); its failure must not stop cart recovery.
   await ensureEngagementSchedule(
-    new Client({ connection: conn, namespace: config.temporal.namespace }),
+    new Client({ connection: conn, namespace: config.temporal.namespace, dataConverter }),
     config,
   ).catch((err: unknown) =>
     logger.error('engagement sync schedule could not be ensured; opens will not be synced', { err }),

@@ -10,6 +10,7 @@ import type { LinkSigner } from '../metrics/links';
 import type { MetricsStore } from '../metrics/store';
 import { temporalReachable } from '../temporal/connection';
 import { vendorModes } from '../vendors/modes';
+import { codecRouter } from './codec';
 import { metricsRouter } from './metrics';
 import { sandboxOutboxRouter } from './sandbox-outbox';
 import { PrometheusRegistry } from './prometheus';
@@ -56,6 +57,10 @@ export function createApp(deps: ApiDeps): Express {
 
   // Tracked links GET /r/:token, GET /dashboard, GET /api/metrics/* (src/api/metrics/).
   app.use(metricsRouter({ config: deps.config, ...deps.metrics }));
+
+  // Opens payloads sealed with TEMPORAL_PAYLOAD_KEYS for the Web UI: POST /codec/decode.
+  const codec = codecRouter(deps.config);
+  if (codec) app.use('/codec', codec);
 
   return app;
 }

@@ -5,6 +5,7 @@ import fs from 'node:fs';
 import { Client, Connection, type ConnectionOptions } from '@temporalio/client';
 import { NativeConnection, type NativeConnectionOptions } from '@temporalio/worker';
 import { temporalAddressOf, type Config } from '../config';
+import { dataConverterFor } from './payload-encryption';
 
 function tlsOptions(config: Config) {
   const tls = config.temporal.tls;
@@ -29,7 +30,11 @@ export function connectionOptions(config: Config): ConnectionOptions & NativeCon
 
 export async function connectClient(config: Config): Promise<Client> {
   const connection = await Connection.connect(connectionOptions(config));
-  return new Client({ connection, namespace: config.temporal.namespace });
+  return new Client({
+    connection,
+    namespace: config.temporal.namespace,
+    dataConverter: dataConverterFor(config.temporal.payloadKeys),
+  });
 }
 
 export async function connectWorkerConnection(config: Config): Promise<NativeConnection> {

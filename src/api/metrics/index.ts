@@ -20,13 +20,18 @@ export interface MetricsApiDeps {
 }
 
 /**
- * Link of a cart's workflow in the Temporal Web UI: TEMPORAL_UI_URL with a cluster, the local
- * dev server's UI (TEMPORAL_DEV_UI_PORT) when `npm start` runs one.
+ * The Temporal Web UI: TEMPORAL_UI_URL with a cluster, the local dev server's UI
+ * (TEMPORAL_DEV_UI_PORT) when `npm start` runs one.
  */
-export function workflowUiUrl(config: Config, workflowId: string): string {
-  const base = config.temporal.address
+export function temporalUiBase(config: Config): string {
+  return config.temporal.address
     ? config.temporal.uiUrl.replace(/\/$/, '')
     : `http://localhost:${config.temporal.dev.uiPort}`;
+}
+
+/** Link of a cart's workflow in the Temporal Web UI. */
+export function workflowUiUrl(config: Config, workflowId: string): string {
+  const base = temporalUiBase(config);
   return `${base}/namespaces/${encodeURIComponent(config.temporal.namespace)}/workflows/${encodeURIComponent(workflowId)}`;
 }
 
