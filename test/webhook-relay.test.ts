@@ -742,6 +742,19 @@ describe('Shopify webhook relay (POST /webhooks/shopify)', function () {
       });
     });
 
+    it('refuses a compliance webhook with a wrong signature (401) and erases nothing', async function () {
+      await withRelay(this.test!.title, async (relay) => {
+        const shopper = newShopper();
+        await relay.post(checkoutUpdate(shopper));
+        const forged = await relay.post(redactCustomer(shopper), 'shpss_not_our_secret');
+        assert.equal(forged.status, 401);
+        assert.equal((await checkoutRows(relay)).length, 1);
+        assert.deepEqual(names(await recorded(shopper)), ['checkoutUpdated']);
+        assert.equal((await relay.post(redactShop(), 'shpss_not_our_secret')).status, 401);
+        assert.equal((await checkoutRows(relay)).length, 1);
+      });
+    });
+
     it('keeps a compliance payload it cannot use as a dead letter with the reason', async function () {
       await withRelay(this.test!.title, async (relay) => {
         const nobody = delivery(
