@@ -1,25 +1,21 @@
 /**
- * Saved workflow histories for the replay test. Stored as the protobuf object form of
- * `temporal.api.history.v1.History` (enums and 64-bit numbers as strings, bytes as base64),
- * written and read with the same `@temporalio/proto` classes the SDK replays with.
- * (`historyToJSON` from @temporalio/common fails in this install: it carries a second copy of
- * protobufjs whose types the proto classes are not.)
+ * Saved workflow histories for the replay test, in Temporal's JSON form: the same file that
+ * `temporal workflow show --output json` or the Web UI's download gives, so a history from
+ * production can be added beside the generated ones.
+ *
+ * `protobufjs` is a direct devDependency for this: it lifts one copy of version 8 to the top of
+ * node_modules, which every @temporalio package then shares. With the copies nested per package
+ * (npm's layout when only gRPC's version 7 sits at the top), `historyToJSON` fails with "type
+ * must be a Type".
  */
 import fs from 'node:fs';
-import { temporal } from '@temporalio/proto';
-
-const History = temporal.api.history.v1.History;
+import { historyFromJSON, historyToJSON } from '@temporalio/common/lib/proto-utils';
+import type { temporal } from '@temporalio/proto';
 
 export function saveHistory(file: string, history: temporal.api.history.v1.IHistory): void {
-  const object = History.toObject(History.fromObject(history), {
-    enums: String,
-    longs: String,
-    bytes: String,
-    defaults: false,
-  });
-  fs.writeFileSync(file, `${JSON.stringify(object, null, 1)}\n`);
+  fs.writeFileSync(file, `${JSON.stringify(JSON.parse(historyToJSON(history)), null, 2)}\n`);
 }
 
-export function loadHistory(file: string): temporal.api.history.v1.History {
-  return History.fromObject(JSON.parse(fs.readFileSync(file, 'utf8')) as Record<string, unknown>);
+export function loadHistory(file: string): temporal.api.history.v1.IHistory {
+  return historyFromJSON(JSON.parse(fs.readFileSync(file, 'utf8')));
 }
