@@ -14,14 +14,16 @@ describe('time-skipping test server', function () {
   after(async () => {
     await env?.teardown();
   });
-
-  it('completes a 72-hour wait in workflow time and sees a signal sent during it', async function () {
-    const taskQueue = uniqueId(this.test!.title);
-    const worker = await Worker.create({
+  const probeWorker = async (taskQueue: string) =>
+    Worker.create({
       connection: env.nativeConnection,
       taskQueue,
       workflowBundle: await workflowBundle(require.resolve('./workflows/probe')),
     });
+
+  it('completes a 72-hour wait in workflow time and sees a signal sent during it', async function () {
+    const taskQueue = uniqueId(this.test!.title);
+    const worker = await probeWorker(taskQueue);
     await worker.runUntil(async () => {
       const handle = await env.client.workflow.start(longWait, {
         taskQueue,
@@ -49,11 +51,7 @@ describe('time-skipping test server', function () {
     await terminateReleasingLocks(env, { workflowId: stuck.workflowId, runId: stuck.firstExecutionRunId });
 
     const taskQueue = uniqueId(this.test!.title);
-    const worker = await Worker.create({
-      connection: env.nativeConnection,
-      taskQueue,
-      workflowBundle: await workflowBundle(require.resolve('./workflows/probe')),
-    });
+    const worker = await probeWorker(taskQueue);
     await worker.runUntil(async () => {
       const waited = env.client.workflow.execute(longWait, {
         taskQueue,
