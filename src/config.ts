@@ -493,6 +493,10 @@ export const variables = {
     secret: true,
     doc: 'Basic-auth password for /dashboard and /api/metrics (with DASHBOARD_USER).',
   },
+  METRICS_TIMEZONE: {
+    schema: timezone,
+    doc: 'IANA time zone whose calendar days the dashboard counts in: cohort days, order days, the date range. Default: RECOVERY_SHOP_TIMEZONE (itself UTC by default). Changing it rebuilds the daily rollups once at the next start.',
+  },
   ENGAGEMENT_SYNC_INTERVAL: {
     schema: duration,
     default: '1h',
@@ -736,6 +740,8 @@ export function loadConfig(env: Env = process.env) {
       linkSigningSecret: get<string | undefined>('LINK_SIGNING_SECRET'),
       linkSecretFile: path.join(dataDir, 'link-signing.secret'),
       linkTtlMs: get<number>('LINK_TTL'),
+      /** The zone of the dashboard's days: METRICS_TIMEZONE, else the shop zone of the recovery policy. */
+      timeZone: get<string | undefined>('METRICS_TIMEZONE') ?? recovery.policies.default.shopTimezone,
       engagementSync: {
         intervalMs: get<number>('ENGAGEMENT_SYNC_INTERVAL'),
         overlapMs: get<number>('ENGAGEMENT_SYNC_OVERLAP'),

@@ -37,6 +37,29 @@ describe('configuration', () => {
     );
   });
 
+  it('refuses a METRICS_TIMEZONE that is not an IANA zone, naming the variable', () => {
+    const problems = problemsOf({ METRICS_TIMEZONE: 'Pacific Standard Time' });
+    assert.ok(
+      problems.some((p) =>
+        p.startsWith('METRICS_TIMEZONE: expected an IANA time zone such as America/New_York'),
+      ),
+      problems.join('\n'),
+    );
+  });
+
+  it('takes the dashboard days from METRICS_TIMEZONE, else from the shop zone, else UTC', () => {
+    assert.equal(loadConfig({}).metrics.timeZone, 'UTC');
+    assert.equal(
+      loadConfig({ RECOVERY_SHOP_TIMEZONE: 'America/Los_Angeles' }).metrics.timeZone,
+      'America/Los_Angeles',
+    );
+    assert.equal(
+      loadConfig({ RECOVERY_SHOP_TIMEZONE: 'America/Los_Angeles', METRICS_TIMEZONE: 'Europe/Berlin' }).metrics
+        .timeZone,
+      'Europe/Berlin',
+    );
+  });
+
   it('reports every problem at once rather than the first only', () => {
     assert.equal(problemsOf({ PORT: '0', WORKER_SHUTDOWN_GRACE: 'soon', LOG_LEVEL: 'loud' }).length, 3);
   });

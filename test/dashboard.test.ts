@@ -3,6 +3,7 @@ import os from 'node:os';
 import { ConfigError, loadConfig } from '../src/config';
 import { assertDashboardAuth, DashboardAuthError } from '../src/api/metrics/auth';
 import { workflowUiUrl } from '../src/api/metrics';
+import { parseFilter } from '../src/api/metrics/filter';
 import { startMetricsApp, TEST_DASHBOARD_TOKEN, type MetricsApp } from './helpers/metrics-app';
 import { cartEvents } from './helpers/metric-events';
 import type { MetricsSummary } from '../src/metrics/store';
@@ -183,7 +184,12 @@ describe('dashboard and JSON API', () => {
       ).json()) as SummaryJson;
       assert.equal(a.headline.abandoned, 2);
       assert.deepEqual(a.headline.revenue, [{ currency: 'USD', amount: '240.00' }]);
-      assert.deepEqual(a.filter, { shop: 'a.myshopify.com', from: '2026-03-01', to: '2026-03-31' });
+      assert.deepEqual(a.filter, {
+        shop: 'a.myshopify.com',
+        from: '2026-03-01',
+        to: '2026-03-31',
+        timeZone: 'UTC',
+      });
       const shops = (await (await fetch(`${app.url}/api/metrics/shops`, { headers: bearer })).json()) as {
         shops: string[];
       };
@@ -249,5 +255,46 @@ describe('dashboard and JSON API', () => {
     assert.match(html, /No abandoned carts between 2026-03-01 and 2026-03-31/);
     const visible = html.replace(/<script[\s\S]*?<\/script>/g, '');
     assert.doesNotMatch(visible, /NaN|undefined|null/);
+  });
+
+  describe('days in METRICS_TIMEZONE', () => {
+    const LA = 'America/Los_Angeles';
+
+    it('shows and filters the days of the configured zone, and says which zone', async () => {
+      app = await startMetricsApp({ METRICS_TIMEZONE: LA });
+      // 23:30 PST on 3 March: 4 March in UTC.
+      for (const e of cartEvents({
+        shop: 'a.myshopify.com',
+        token: 'late',
+        abandonedAt: '2026-03-04T07:30:00Z',
+      }))
+        await app.store.record(e);
+
+      const summary = (await (
+        await fetch(`${app.url}/api/metrics/summary?from=2026-03-03&to=2026-03-03`, { headers: bearer })
+      ).json()) as SummaryJson;
+      assert.equal(summary.filter.timeZone, LA);
+      assert.equal(summary.headline.abandoned, 1);
+
+      const html = await (
+        await fetch(`${app.url}/dashboard?from=2026-03-03&to=2026-03-03`, { headers: bearer })
+      ).text();
+      assert.match(html, /\(days in America\/Los_Angeles\)/);
+      assert.match(html, /Abandoned \(America\/Los_Angeles\)/);
+      assert.match(html, /<td>2026-03-03 23:30<\/td>/, 'the recent cart at its local time');
+    });
+
+    it('defaults to the last 30 days ending today in the zone, not in UTC', () => {
+      // 05:00 UTC on 1 March is still 28 February (21:00) in Los Angeles.
+      const now = Date.parse('2026-03-01T05:00:00Z');
+      assert.deepEqual(parseFilter({}, LA, now), {
+        ok: true,
+        filter: { shop: undefined, from: '2026-01-30', to: '2026-02-28' },
+      });
+      assert.deepEqual(parseFilter({}, 'UTC', now), {
+        ok: true,
+        filter: { shop: undefined, from: '2026-01-31', to: '2026-03-01' },
+      });
+    });
   });
 });

@@ -60,7 +60,7 @@ describe('engagement sync schedule (Temporal dev server)', function () {
     const queue = uniqueId(this.test!.title);
     const config = loadConfig({ TEMPORAL_TASK_QUEUE: queue });
     const db = await openDatabase({ sqliteFile: ':memory:' });
-    const store = await openMetricsStore(db);
+    const store = await openMetricsStore(db, { timeZone: config.metrics.timeZone });
     const worker = await Worker.create({
       connection: env.nativeConnection,
       taskQueue: queue,

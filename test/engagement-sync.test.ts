@@ -40,7 +40,7 @@ describe('engagement sync (Klaviyo fake, time-skipping server)', function () {
   beforeEach(async () => {
     fake = await new KlaviyoEngagementFake(API_KEY).start();
     db = await openDatabase({ sqliteFile: ':memory:' });
-    store = await openMetricsStore(db);
+    store = await openMetricsStore(db, { timeZone: 'UTC' });
   });
   afterEach(async () => {
     await fake.stop();

@@ -1,6 +1,11 @@
 import assert from 'node:assert/strict';
 import { openDatabase, type Database } from '../src/db';
-import { InvalidMetricError, openMetricsStore, type MetricsStore } from '../src/metrics/store';
+import {
+  InvalidMetricError,
+  openMetricsStore,
+  rebuildRollups,
+  type MetricsStore,
+} from '../src/metrics/store';
 import { fromMicros, toMicros, dividedBy, InvalidMoneyError } from '../src/metrics/money';
 import type { MetricEvent } from '../src/activities/contracts';
 import { freshPostgresDatabase } from './helpers/postgres';
@@ -55,7 +60,7 @@ for (const [name, open] of backends) {
         );
       }
       db = opened;
-      store = await openMetricsStore(db);
+      store = await openMetricsStore(db, { timeZone: 'UTC' });
     });
     afterEach(async () => {
       await db?.close();
@@ -452,6 +457,118 @@ for (const [name, open] of backends) {
       await store.markSynced('klaviyo', '2026-10-02T00:00:00Z');
       await store.markSynced('klaviyo', '2026-10-01T00:00:00Z');
       assert.equal(await store.syncedUntil('klaviyo'), '2026-10-02T00:00:00.000Z');
+    });
+    describe('days in the configured time zone', () => {
+      const LA = 'America/Los_Angeles';
+      // 23:30 PST on 7 March, the eve of the spring-forward day: 07:30 on 8 March in UTC.
+      const lateEvening = cartEvents({
+        token: 'late',
+        abandonedAt: '2026-03-08T07:30:00Z',
+        touches: 1,
+        // 23:45 PDT on 8 March (a 23-hour day): 06:45 on 9 March in UTC.
+        order: { revenue: '42.00', at: '2026-03-09T06:45:00Z', touch: 1 },
+      });
+
+      it("puts a cart abandoned at 23:30 local time on that local day, its revenue on the order's local day", async () => {
+        const local = await openMetricsStore(db, { timeZone: LA });
+        await recordAll(local, lateEvening);
+
+        const eve = await local.summary({ from: '2026-03-07', to: '2026-03-07' });
+        assert.equal(eve.headline.abandoned, 1);
+        assert.deepEqual(eve.filter.timeZone, LA);
+        assert.deepEqual(eve.revenueByDay, [
+          { day: '2026-03-08', currency: 'USD', amount: '42.00', recovered: 1 },
+        ]);
+        assert.deepEqual(
+          eve.recentCarts.map((c) => c.checkoutToken),
+          ['late'],
+          'recent carts use the same local day bounds',
+        );
+        const utcDay = await local.summary({ from: '2026-03-08', to: '2026-03-08' });
+        assert.equal(utcDay.headline.abandoned, 0, 'not on the UTC day of the abandonment');
+        assert.deepEqual(utcDay.recentCarts, []);
+      });
+
+      async function rollups(database: Database) {
+        const out: Record<string, string[]> = {};
+        for (const table of ['metric_daily_carts', 'metric_daily_touches', 'metric_daily_revenue']) {
+          const rows = await database.query<Record<string, unknown>>(`SELECT * FROM ${table}`);
+          out[table] = rows
+            .map((r) =>
+              Object.entries(r)
+                .sort(([a], [b]) => a.localeCompare(b))
+                .map(([k, v]) => `${k}=${String(v)}`)
+                .join(' '),
+            )
+            .sort();
+        }
+        return out;
+      }
+
+      it('rebuilds rollups written in UTC once for a new zone, equal to a store fed the same facts in that zone', async () => {
+        const facts = [
+          ...lateEvening,
+          ...cartEvents({
+            token: 'noon',
+            segment: 'premium',
+            value: '300.00',
+            abandonedAt: '2026-03-10T20:00:00Z',
+            touches: 3,
+          }),
+          ...cartEvents({
+            token: 'ctl',
+            control: true,
+            abandonedAt: '2026-03-11T02:00:00Z',
+            order: { revenue: '10.00', at: '2026-03-11T09:00:00Z', touch: null },
+          }),
+        ];
+        await recordAll(store, facts);
+        await store.recordEngagement({
+          source: 'test',
+          sourceId: 'click-1',
+          kind: 'click',
+          shop: 'demo.myshopify.com',
+          checkoutToken: 'noon',
+          touch: 2,
+          at: '2026-03-11T07:00:00Z',
+        });
+        const utcRollups = await rollups(db);
+
+        const rebuilt = await openMetricsStore(db, { timeZone: LA });
+        const freshDb = (await open())!;
+        try {
+          const fresh = await openMetricsStore(freshDb, { timeZone: LA });
+          await recordAll(fresh, facts);
+          await fresh.recordEngagement({
+            source: 'test',
+            sourceId: 'click-1',
+            kind: 'click',
+            shop: 'demo.myshopify.com',
+            checkoutToken: 'noon',
+            touch: 2,
+            at: '2026-03-11T07:00:00Z',
+          });
+          assert.notDeepEqual(await rollups(db), utcRollups, 'the days moved');
+          assert.deepEqual(await rollups(db), await rollups(freshDb));
+          const range = { from: '2026-03-01', to: '2026-03-31' };
+          assert.deepEqual(await rebuilt.summary(range), await fresh.summary(range));
+        } finally {
+          await freshDb.close();
+        }
+
+        // A second start in the same zone leaves the rollups alone: a marker row survives it.
+        await db.run("UPDATE metric_daily_carts SET abandoned = 99 WHERE segment = 'premium'");
+        assert.equal(await rebuildRollups(db, LA), false);
+        await openMetricsStore(db, { timeZone: LA });
+        const [marker] = await db.query<{ abandoned: number }>(
+          "SELECT abandoned FROM metric_daily_carts WHERE segment = 'premium'",
+        );
+        assert.equal(Number(marker!.abandoned), 99);
+        const [recorded] = await db.query<{ value: string }>(
+          "SELECT value FROM metric_rollup_state WHERE name = 'time_zone'",
+        );
+        assert.equal(recorded!.value, LA);
+      });
     });
   });
 }

@@ -531,7 +531,7 @@ describe('Shopify webhook relay (POST /webhooks/shopify)', function () {
 
     it("customers/redact stops every open cart of the customer with a 'redacted' consent and erases their rows, once", async function () {
       await withRelay(this.test!.title, async (relay) => {
-        const metrics = await openMetricsStore(relay.database);
+        const metrics = await openMetricsStore(relay.database, { timeZone: relay.config.metrics.timeZone });
         const shopper = newShopper();
         const secondCart = newShopper({ customerId: shopper.customerId, email: shopper.email });
         const someoneElse = newShopper();
@@ -611,7 +611,7 @@ describe('Shopify webhook relay (POST /webhooks/shopify)', function () {
 
     it('shop/redact ends the open carts of the shop and erases every row the app keeps for it, no other shop', async function () {
       await withRelay(this.test!.title, async (relay) => {
-        const metrics = await openMetricsStore(relay.database);
+        const metrics = await openMetricsStore(relay.database, { timeZone: relay.config.metrics.timeZone });
         const shopper = newShopper();
         const elsewhere = newShopper();
         assert.equal((await relay.post(checkoutUpdate(shopper))).body.status, 'accepted');
@@ -671,7 +671,7 @@ describe('Shopify webhook relay (POST /webhooks/shopify)', function () {
 
     it('records a customer data request without logging the email, and customer-data prints what the app holds', async function () {
       await withRelay(this.test!.title, async (relay) => {
-        const metrics = await openMetricsStore(relay.database);
+        const metrics = await openMetricsStore(relay.database, { timeZone: relay.config.metrics.timeZone });
         const shopper = newShopper();
         const guestCart = newShopper({ customerId: null, email: shopper.email });
         const someoneElse = newShopper();
@@ -710,7 +710,12 @@ describe('Shopify webhook relay (POST /webhooks/shopify)', function () {
             '--customer-id',
             String(shopper.customerId),
           ],
-          { database: relay.database, signer: TEST_LINK_SIGNER, out: (l) => out.push(l) },
+          {
+            database: relay.database,
+            signer: TEST_LINK_SIGNER,
+            metricsTimeZone: relay.config.metrics.timeZone,
+            out: (l) => out.push(l),
+          },
         );
         assert.equal(code, 0);
         const data = JSON.parse(out.join('\n')) as CustomerData;
@@ -735,6 +740,7 @@ describe('Shopify webhook relay (POST /webhooks/shopify)', function () {
           await customerDataCommand(['--shop', SHOP], {
             database: relay.database,
             signer: TEST_LINK_SIGNER,
+            metricsTimeZone: relay.config.metrics.timeZone,
             out: (l) => out.push(l),
           }),
           64,

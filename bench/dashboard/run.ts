@@ -161,7 +161,7 @@ function percentile(sorted: number[], p: number): number {
 async function main() {
   fs.mkdirSync(path.dirname(DB_FILE), { recursive: true });
   const db = await openDatabase({ sqliteFile: DB_FILE });
-  const store = await openMetricsStore(db);
+  const store = await openMetricsStore(db, { timeZone: 'UTC' });
   const [row] = await db.query<{ n: number }>(
     'SELECT COUNT(*) AS n FROM metric_touches WHERE sent_at IS NOT NULL',
   );

@@ -46,7 +46,7 @@ export function createMetricActivities(store: MetricsStore): LocalActivities {
 export async function buildMetricsActivities(config: Config): Promise<MetricsActivities> {
   const db = await openDatabase(config.database);
   try {
-    const store = await openMetricsStore(db);
+    const store = await openMetricsStore(db, { timeZone: config.metrics.timeZone });
     const signer = createLinkSigner(resolveLinkSecret(config));
     const publicHost = new URL(config.api.publicUrl).hostname;
     if (config.env === 'production' && ['localhost', '127.0.0.1', '::1', '[::1]'].includes(publicHost)) {

@@ -26,7 +26,7 @@ export async function startApi(config: Config): Promise<RunningApi> {
   if (config.relay.secrets.length === 0 && Object.keys(config.relay.shopSecrets).length === 0)
     logger.warn('SHOPIFY_WEBHOOK_SECRET is not set: every webhook delivery will be refused with 401');
   const metrics = {
-    store: await openMetricsStore(database),
+    store: await openMetricsStore(database, { timeZone: config.metrics.timeZone }),
     signer: createLinkSigner(resolveLinkSecret(config)),
   };
   const app = createApp({ config, client, database, metrics });

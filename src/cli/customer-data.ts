@@ -16,6 +16,8 @@ import { cartWorkflowId, normaliseShopDomain } from '../workflows/ids';
 export interface CustomerDataDeps {
   database: Database;
   signer: LinkSigner;
+  /** METRICS_TIMEZONE: opening the metrics store in another zone would rebuild its rollups. */
+  metricsTimeZone: string;
   out: (line: string) => void;
 }
 
@@ -48,7 +50,7 @@ export async function customerDataCommand(args: string[], deps: CustomerDataDeps
   const customerId = option('customer-id') ?? null;
   const records = await new RelayStore(deps.database).customerRecords(shop, { customerId, email });
   const links = await (
-    await openMetricsStore(deps.database)
+    await openMetricsStore(deps.database, { timeZone: deps.metricsTimeZone })
   ).linksForRecipient(deps.signer.recipientHash(email));
   const data: CustomerData = {
     shop,
@@ -72,6 +74,7 @@ async function main() {
     process.exitCode = await customerDataCommand(process.argv.slice(2), {
       database,
       signer: createLinkSigner(resolveLinkSecret(config)),
+      metricsTimeZone: config.metrics.timeZone,
       out: (line) => console.log(line),
     });
   } finally {

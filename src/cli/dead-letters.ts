@@ -80,7 +80,7 @@ export async function deadLettersCommand(args: string[], deps: DeadLettersDeps):
         registry: new PrometheusRegistry(),
         // A replayed compliance webhook erases metrics rows as a live one does.
         metrics: {
-          store: await openMetricsStore(deps.database),
+          store: await openMetricsStore(deps.database, { timeZone: deps.config.metrics.timeZone }),
           signer: createLinkSigner(resolveLinkSecret(deps.config)),
         },
       });

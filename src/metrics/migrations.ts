@@ -3,9 +3,9 @@
  * are never edited: add a new version instead.
  *
  * Base tables hold one row per fact (idempotent by business key); the `metric_daily_*` rollups
- * hold the dashboard's counters per cohort day (the UTC day the cart was abandoned), kept up to
- * date in the same transaction as each fact so that the dashboard reads a few hundred rows
- * however many touches were recorded.
+ * hold the dashboard's counters per cohort day (the calendar day the cart was abandoned, in the
+ * zone recorded in `metric_rollup_state`), kept up to date in the same transaction as each fact
+ * so that the dashboard reads a few hundred rows however many touches were recorded.
  */
 import type { Migration } from '../db';
 
@@ -122,6 +122,14 @@ CREATE TABLE metric_daily_revenue (
 CREATE INDEX metric_daily_revenue_day ON metric_daily_revenue (day);
 `;
 
+const rollupState = `
+CREATE TABLE metric_rollup_state (
+  name TEXT PRIMARY KEY,
+  value TEXT NOT NULL
+);
+INSERT INTO metric_rollup_state (name, value) VALUES ('time_zone', 'UTC');
+`;
+
 export const METRICS_COMPONENT = 'metrics';
 
 export const metricsMigrations: Migration[] = [
@@ -130,5 +138,11 @@ export const metricsMigrations: Migration[] = [
     description: 'metric facts, touch links, engagement, sync state and daily rollups',
     sqlite: tables('INTEGER'),
     postgres: tables('BIGINT'),
+  },
+  {
+    version: 2,
+    description: 'the time zone the daily rollups are keyed in (rollups before this were built in UTC)',
+    sqlite: rollupState,
+    postgres: rollupState,
   },
 ];

@@ -6,6 +6,9 @@
  * touches, opens, clicks, order) recomputes that cart's contribution to the daily rollups and
  * applies the difference, in the same transaction, so facts may arrive in any order and the
  * rollups always equal what the base tables say.
+ *
+ * Rollup days are calendar days in one time zone (METRICS_TIMEZONE), recorded beside the rollups;
+ * a store opened with another zone rebuilds every rollup from the base tables once.
  */
 import { z } from 'zod';
 import type { Database } from '../db';
@@ -14,6 +17,7 @@ import type { EngagementKind, MetricEvent } from '../activities/contracts';
 import { SEGMENTS, type Segment } from '../workflows/policy';
 import { assertCurrency, dividedBy, fromMicros, InvalidMoneyError, toMicros } from './money';
 import { METRICS_COMPONENT, metricsMigrations } from './migrations';
+import { addDays, dayInZone, startOfDayInZone } from './days';
 
 export class InvalidMetricError extends Error {
   constructor(message: string) {
@@ -58,9 +62,9 @@ export interface TouchRef {
 
 export interface MetricsFilter {
   shop?: string;
-  /** First cohort day, YYYY-MM-DD (UTC), inclusive. */
+  /** First cohort day, YYYY-MM-DD in the store's time zone, inclusive. */
   from: string;
-  /** Last cohort day, YYYY-MM-DD (UTC), inclusive. */
+  /** Last cohort day, YYYY-MM-DD in the store's time zone, inclusive. */
   to: string;
   /** Rows of `recentCarts` (default 20). */
   recentLimit?: number;
@@ -117,7 +121,8 @@ export interface RecentCart {
 }
 
 export interface MetricsSummary {
-  filter: { shop: string | null; from: string; to: string };
+  /** `timeZone`: the IANA zone of `from`, `to` and every day in the summary. */
+  filter: { shop: string | null; from: string; to: string; timeZone: string };
   headline: {
     /** Every cart abandoned in the range, control group included. */
     abandoned: number;
@@ -148,13 +153,15 @@ export interface MetricsSummary {
   funnel: { abandoned: number; emailed: number; clicked: number; recovered: number };
   bySegment: SegmentFigures[];
   byTouch: TouchFigures[];
-  /** Recovered revenue of the range's carts by the UTC day of the order. */
+  /** Recovered revenue of the range's carts by the day of the order (in the store's zone). */
   revenueByDay: { day: string; currency: string; amount: string; recovered: number }[];
   recentCarts: RecentCart[];
   currencies: string[];
 }
 
 export interface MetricsStore {
+  /** The IANA zone whose calendar days key the rollups and the summary's date range. */
+  readonly timeZone: string;
   record(event: MetricEvent): Promise<RecordResult>;
   recordEngagement(fact: EngagementFact): Promise<RecordResult>;
   registerLink(link: TouchLink): Promise<void>;
@@ -257,7 +264,6 @@ function validate(event: MetricEvent): MetricEvent {
 }
 
 const iso = (t: string) => new Date(t).toISOString();
-const dayOf = (t: string) => iso(t).slice(0, 10);
 
 // ---------------------------------------------------------------------------------------------
 // Rollup contributions of one cart
@@ -297,7 +303,11 @@ const ROLLUP_KEYS: Record<RollupTable, string[]> = {
   metric_daily_revenue: ['shop', 'day', 'order_day', 'currency'],
 };
 
-function contributions(cart: CartRow | undefined, touches: TouchRow[]): Map<string, Contribution> {
+function contributions(
+  cart: CartRow | undefined,
+  touches: TouchRow[],
+  timeZone: string,
+): Map<string, Contribution> {
   const out = new Map<string, Contribution>();
   if (!cart?.abandoned_at || !cart.currency || !cart.segment) return out;
   const add = (
@@ -311,7 +321,7 @@ function contributions(cart: CartRow | undefined, touches: TouchRow[]): Map<stri
       entry.counters[name] = (entry.counters[name] ?? 0) + value;
     out.set(id, entry);
   };
-  const day = dayOf(cart.abandoned_at);
+  const day = dayInZone(cart.abandoned_at, timeZone);
   const control = cart.control_group ? 1 : 0;
   const sent = touches.filter((t) => t.sent_at);
   const converted = cart.converted_at !== null && cart.revenue_currency !== null;
@@ -366,7 +376,12 @@ function contributions(cart: CartRow | undefined, touches: TouchRow[]): Map<stri
   if (converted) {
     add(
       'metric_daily_revenue',
-      { shop: cart.shop, day, order_day: dayOf(cart.converted_at!), currency: cart.revenue_currency! },
+      {
+        shop: cart.shop,
+        day,
+        order_day: dayInZone(cart.converted_at!, timeZone),
+        currency: cart.revenue_currency!,
+      },
       { recovered: 1, revenue_micros: Number(cart.revenue_micros ?? 0) },
     );
   }
@@ -402,9 +417,75 @@ async function applyDelta(tx: Database, before: Map<string, Contribution>, after
 // ---------------------------------------------------------------------------------------------
 // The store
 
-export async function openMetricsStore(db: Database): Promise<MetricsStore> {
+export interface MetricsStoreOptions {
+  /** IANA zone of the rollups' calendar days (config.metrics.timeZone). */
+  timeZone: string;
+}
+
+/**
+ * Migrates the metrics schema and, when the rollups were built in another zone than `timeZone`,
+ * rebuilds them (see `rebuildRollups`) before the store is used.
+ */
+export async function openMetricsStore(db: Database, options: MetricsStoreOptions): Promise<MetricsStore> {
   await migrate(db, METRICS_COMPONENT, metricsMigrations);
-  return new SqlMetricsStore(db);
+  await rebuildRollups(db, options.timeZone);
+  return new SqlMetricsStore(db, options.timeZone);
+}
+
+const ROLLUP_TABLES = Object.keys(ROLLUP_KEYS) as RollupTable[];
+
+/**
+ * Re-keys every rollup to the calendar days of `timeZone`, from the base tables, when the zone
+ * recorded in `metric_rollup_state` differs; otherwise does nothing. One transaction: the
+ * dashboard sees the old rollups or the new ones, never a mix. Returns whether it rebuilt.
+ */
+export async function rebuildRollups(db: Database, timeZone: string): Promise<boolean> {
+  return db.transaction(async (tx) => {
+    if (tx.kind === 'postgres') {
+      // Another process starting at the same time waits here, then finds the zone recorded; facts
+      // recorded meanwhile wait for the rebuild rather than adding to rollups being replaced.
+      await tx.run(
+        `LOCK TABLE metric_rollup_state, metric_carts, metric_touches, ${ROLLUP_TABLES.join(', ')} IN EXCLUSIVE MODE`,
+      );
+    }
+    const [state] = await tx.query<{ value: string }>(
+      "SELECT value FROM metric_rollup_state WHERE name = 'time_zone'",
+    );
+    if (state?.value === timeZone) return false;
+    for (const table of ROLLUP_TABLES) await tx.run(`DELETE FROM ${table}`);
+    const carts = await tx.query<CartRow>(
+      `SELECT shop, checkout_token, segment, control_group, cart_value_micros, currency, abandoned_at,
+              revenue_micros, revenue_currency, converted_at, attributed_touch
+         FROM metric_carts WHERE abandoned_at IS NOT NULL`,
+    );
+    const touchesByCart = new Map<string, TouchRow[]>();
+    for (const t of await tx.query<TouchRow & { shop: string; checkout_token: string }>(
+      'SELECT shop, checkout_token, touch, sent_at, opened_at, human_opened_at, clicked_at FROM metric_touches',
+    )) {
+      const id = `${t.shop}\n${t.checkout_token}`;
+      const list = touchesByCart.get(id) ?? [];
+      list.push({ ...t, touch: Number(t.touch) });
+      touchesByCart.set(id, list);
+    }
+    // The sum of every cart's contribution, written as one delta over empty rollups.
+    const total = new Map<string, Contribution>();
+    for (const cart of carts) {
+      const touches = touchesByCart.get(`${cart.shop}\n${cart.checkout_token}`) ?? [];
+      for (const [id, c] of contributions(cart, touches, timeZone)) {
+        const entry = total.get(id) ?? { table: c.table, key: c.key, counters: {} };
+        for (const [name, value] of Object.entries(c.counters))
+          entry.counters[name] = (entry.counters[name] ?? 0) + value;
+        total.set(id, entry);
+      }
+    }
+    await applyDelta(tx, new Map(), total);
+    await tx.run(
+      `INSERT INTO metric_rollup_state (name, value) VALUES ('time_zone', $1)
+       ON CONFLICT (name) DO UPDATE SET value = excluded.value`,
+      [timeZone],
+    );
+    return true;
+  });
 }
 
 const rate = (count: number, of: number): Rate => ({ count, of, rate: of > 0 ? count / of : null });
@@ -413,7 +494,10 @@ type Row = Record<string, Cell>;
 const num = (v: Cell | undefined) => Number(v ?? 0);
 
 class SqlMetricsStore implements MetricsStore {
-  constructor(private readonly db: Database) {}
+  constructor(
+    private readonly db: Database,
+    readonly timeZone: string,
+  ) {}
 
   /** Runs `change` on one cart with its rollup contribution kept in step. */
   private async changeCart(tx: Database, shop: string, checkoutToken: string, change: () => Promise<void>) {
@@ -421,9 +505,9 @@ class SqlMetricsStore implements MetricsStore {
     if (tx.kind === 'postgres') {
       await tx.query('SELECT pg_advisory_xact_lock(hashtext($1))', [`metrics:${shop}:${checkoutToken}`]);
     }
-    const before = contributions(...(await this.cartState(tx, shop, checkoutToken)));
+    const before = contributions(...(await this.cartState(tx, shop, checkoutToken)), this.timeZone);
     await change();
-    const after = contributions(...(await this.cartState(tx, shop, checkoutToken)));
+    const after = contributions(...(await this.cartState(tx, shop, checkoutToken)), this.timeZone);
     await applyDelta(tx, before, after);
   }
 
@@ -891,7 +975,7 @@ class SqlMetricsStore implements MetricsStore {
     });
 
     return {
-      filter: { shop, from: filter.from, to: filter.to },
+      filter: { shop, from: filter.from, to: filter.to, timeZone: this.timeZone },
       headline: {
         abandoned: totals.abandoned,
         treated: totals.treated,
@@ -935,8 +1019,8 @@ class SqlMetricsStore implements MetricsStore {
   }
 
   private async recentCarts(filter: MetricsFilter, shop: string | null): Promise<RecentCart[]> {
-    const fromTime = `${filter.from}T00:00:00.000Z`;
-    const toTime = new Date(Date.parse(`${filter.to}T00:00:00.000Z`) + 86_400_000).toISOString();
+    const fromTime = new Date(startOfDayInZone(filter.from, this.timeZone)).toISOString();
+    const toTime = new Date(startOfDayInZone(addDays(filter.to, 1), this.timeZone)).toISOString();
     const limit = Math.max(1, Math.min(filter.recentLimit ?? 20, 200));
     const rows = await this.db.query<Row>(
       `SELECT c.shop, c.checkout_token, c.workflow_id, c.segment, c.control_group, c.abandoned_at,

@@ -66,7 +66,13 @@ function offsetAt(epochMs: number, timeZone: string): number {
 }
 
 /** The instant of a local wall-clock time (DST-aware: re-checks the offset at the result). */
-function instantOfLocal(year: number, month: number, day: number, hour: number, timeZone: string): number {
+export function instantOfLocal(
+  year: number,
+  month: number,
+  day: number,
+  hour: number,
+  timeZone: string,
+): number {
   const wall = Date.UTC(year, month - 1, day, hour);
   const guess = wall - offsetAt(wall, timeZone);
   return wall - offsetAt(guess, timeZone);

@@ -37,7 +37,7 @@ export async function startMetricsApp(
     ...env,
   });
   const db = await openDatabase({ sqliteFile: ':memory:' });
-  const store = await openMetricsStore(db);
+  const store = await openMetricsStore(db, { timeZone: config.metrics.timeZone });
   const signer = createLinkSigner(TEST_LINK_SECRET);
   const app = express();
   app.use(metricsRouter({ config, store, signer }));

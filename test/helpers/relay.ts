@@ -60,7 +60,10 @@ export async function startRelay(options: {
 }): Promise<RelayHarness> {
   const database = options.database ?? (await openDatabase({ sqliteFile: ':memory:' }));
   await migrateRelay(database);
-  const metrics = { store: await openMetricsStore(database), signer: TEST_LINK_SIGNER };
+  const metrics = {
+    store: await openMetricsStore(database, { timeZone: options.config.metrics.timeZone }),
+    signer: TEST_LINK_SIGNER,
+  };
   const app = createApp({ config: options.config, client: options.client, database, metrics });
   const server = await new Promise<Server>((resolve) => {
     const s = app.listen(0, '127.0.0.1', () => resolve(s));

@@ -5,6 +5,7 @@
  * readers without JavaScript.
  */
 import type { Money, MetricsSummary, Rate } from '../../metrics/store';
+import { localMinuteInZone } from '../../metrics/days';
 import { escapeHtml as h } from './html';
 
 export interface PageContext {
@@ -196,7 +197,7 @@ export function renderDashboard(ctx: PageContext): string {
         (
           c,
         ) => `<tr data-cart="${h(c.checkoutToken)}"><td>${workflowLink(ctx, c.workflowId, c.checkoutToken)}</td><td>${h(c.shop)}</td>
-        <td>${h(c.segment ?? '–')}${c.controlGroup ? ' <span class="muted">(control)</span>' : ''}</td><td>${h(c.abandonedAt.replace('T', ' ').slice(0, 16))}</td>
+        <td>${h(c.segment ?? '–')}${c.controlGroup ? ' <span class="muted">(control)</span>' : ''}</td><td>${h(localMinuteInZone(c.abandonedAt, f.timeZone))}</td>
         <td>${c.cartValue ? h(formatMoney(c.cartValue)) : '–'}</td><td>${c.touchesSent}</td><td>${c.clicked ? 'yes' : '–'}</td>
         <td>${h(c.outcome ?? 'in progress')}</td><td>${c.revenue ? h(formatMoney(c.revenue)) : '–'}</td></tr>`,
       )
@@ -213,14 +214,14 @@ export function renderDashboard(ctx: PageContext): string {
       <p class="note muted">Rates per email sent; conversion is recovered carts over emailed carts.</p></section>
     <section><h2>By touch</h2><table id="by-touch"><thead><tr><th>Touch</th><th>Sent</th><th>Open rate</th><th>Opens (excl. Apple)</th><th>Click rate</th><th>Conversion</th><th>Revenue</th></tr></thead><tbody>${touchRows || '<tr><td colspan="7" class="muted">No emails sent in this range</td></tr>'}</tbody></table>
       <p class="note muted">Conversion: orders attributed to the touch over emails of that touch sent.</p>${mpp}</section>
-    <section><h2>Recent carts</h2><table id="recent-carts"><thead><tr><th>Checkout (Temporal)</th><th>Shop</th><th>Segment</th><th>Abandoned (UTC)</th><th>Cart</th><th>Emails</th><th>Clicked</th><th>Outcome</th><th>Revenue</th></tr></thead><tbody>${recentRows}</tbody></table></section>`;
+    <section><h2>Recent carts</h2><table id="recent-carts"><thead><tr><th>Checkout (Temporal)</th><th>Shop</th><th>Segment</th><th>Abandoned (${h(f.timeZone)})</th><th>Cart</th><th>Emails</th><th>Clicked</th><th>Outcome</th><th>Revenue</th></tr></thead><tbody>${recentRows}</tbody></table></section>`;
   }
 
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">
 <title>Cart recovery · dashboard</title><style>${CSS}</style></head>
 <body><header><h1>Cart recovery</h1>${filterForm}</header>
-<main><p class="muted">Carts abandoned ${f.shop ? `at <strong>${h(f.shop)}</strong> ` : ''}from <strong>${h(f.from)}</strong> to <strong>${h(f.to)}</strong> (UTC days), with everything that followed them. Money is shown per currency, never converted. JSON: <a href="/api/metrics/summary?${h(new URLSearchParams({ ...(f.shop ? { shop: f.shop } : {}), from: f.from, to: f.to }).toString())}">/api/metrics/summary</a></p>
+<main><p class="muted">Carts abandoned ${f.shop ? `at <strong>${h(f.shop)}</strong> ` : ''}from <strong>${h(f.from)}</strong> to <strong>${h(f.to)}</strong> (days in ${h(f.timeZone)}), with everything that followed them. Money is shown per currency, never converted. JSON: <a href="/api/metrics/summary?${h(new URLSearchParams({ ...(f.shop ? { shop: f.shop } : {}), from: f.from, to: f.to }).toString())}">/api/metrics/summary</a></p>
 ${body}</main>
 <script nonce="${h(ctx.nonce)}">${CHART_SCRIPT}</script>
 </body></html>`;

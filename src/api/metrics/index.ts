@@ -58,7 +58,7 @@ export function metricsRouter(deps: MetricsApiDeps): Router {
   });
 
   router.get('/api/metrics/summary', guard, async (req, res) => {
-    const parsed = parseFilter(req.query);
+    const parsed = parseFilter(req.query, store.timeZone);
     if (!parsed.ok) {
       res.status(400).json({ error: 'invalid filter', problems: parsed.problems });
       return;
@@ -71,7 +71,7 @@ export function metricsRouter(deps: MetricsApiDeps): Router {
   });
 
   router.get('/dashboard', guard, async (req, res) => {
-    const parsed = parseFilter(req.query);
+    const parsed = parseFilter(req.query, store.timeZone);
     if (!parsed.ok) {
       res
         .status(400)
