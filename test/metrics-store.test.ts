@@ -556,6 +556,11 @@ for (const [name, open] of backends) {
           await freshDb.close();
         }
 
+        // Back to UTC, one cart per page: the paged read sees every cart once.
+        assert.equal(await rebuildRollups(db, 'UTC', 1), true);
+        assert.deepEqual(await rollups(db), utcRollups);
+        await openMetricsStore(db, { timeZone: LA });
+
         // A second start in the same zone leaves the rollups alone: a marker row survives it.
         await db.run("UPDATE metric_daily_carts SET abandoned = 99 WHERE segment = 'premium'");
         assert.equal(await rebuildRollups(db, LA), false);

@@ -437,46 +437,59 @@ const ROLLUP_TABLES = Object.keys(ROLLUP_KEYS) as RollupTable[];
 /**
  * Re-keys every rollup to the calendar days of `timeZone`, from the base tables, when the zone
  * recorded in `metric_rollup_state` differs; otherwise does nothing. One transaction: the
- * dashboard sees the old rollups or the new ones, never a mix. Returns whether it rebuilt.
+ * dashboard sees the old rollups or the new ones, never a mix. Carts are read `cartsPerPage` at
+ * a time, so memory is bounded by a page and the rollups, not by the number of carts. Returns
+ * whether it rebuilt.
  */
-export async function rebuildRollups(db: Database, timeZone: string): Promise<boolean> {
+export async function rebuildRollups(db: Database, timeZone: string, cartsPerPage = 5_000): Promise<boolean> {
+  const recordedZone = async (tx: Database) =>
+    (await tx.query<{ value: string }>("SELECT value FROM metric_rollup_state WHERE name = 'time_zone'"))[0]
+      ?.value;
   return db.transaction(async (tx) => {
+    if ((await recordedZone(tx)) === timeZone) return false;
     if (tx.kind === 'postgres') {
       // Another process starting at the same time waits here, then finds the zone recorded; facts
       // recorded meanwhile wait for the rebuild rather than adding to rollups being replaced.
       await tx.run(
         `LOCK TABLE metric_rollup_state, metric_carts, metric_touches, ${ROLLUP_TABLES.join(', ')} IN EXCLUSIVE MODE`,
       );
+      if ((await recordedZone(tx)) === timeZone) return false;
     }
-    const [state] = await tx.query<{ value: string }>(
-      "SELECT value FROM metric_rollup_state WHERE name = 'time_zone'",
-    );
-    if (state?.value === timeZone) return false;
     for (const table of ROLLUP_TABLES) await tx.run(`DELETE FROM ${table}`);
-    const carts = await tx.query<CartRow>(
-      `SELECT shop, checkout_token, segment, control_group, cart_value_micros, currency, abandoned_at,
-              revenue_micros, revenue_currency, converted_at, attributed_touch
-         FROM metric_carts WHERE abandoned_at IS NOT NULL`,
-    );
-    const touchesByCart = new Map<string, TouchRow[]>();
-    for (const t of await tx.query<TouchRow & { shop: string; checkout_token: string }>(
-      'SELECT shop, checkout_token, touch, sent_at, opened_at, human_opened_at, clicked_at FROM metric_touches',
-    )) {
-      const id = `${t.shop}\n${t.checkout_token}`;
-      const list = touchesByCart.get(id) ?? [];
-      list.push({ ...t, touch: Number(t.touch) });
-      touchesByCart.set(id, list);
-    }
     // The sum of every cart's contribution, written as one delta over empty rollups.
     const total = new Map<string, Contribution>();
-    for (const cart of carts) {
-      const touches = touchesByCart.get(`${cart.shop}\n${cart.checkout_token}`) ?? [];
-      for (const [id, c] of contributions(cart, touches, timeZone)) {
-        const entry = total.get(id) ?? { table: c.table, key: c.key, counters: {} };
-        for (const [name, value] of Object.entries(c.counters))
-          entry.counters[name] = (entry.counters[name] ?? 0) + value;
-        total.set(id, entry);
+    let after: [string, string] = ['', ''];
+    for (;;) {
+      const carts = await tx.query<CartRow>(
+        `SELECT shop, checkout_token, segment, control_group, cart_value_micros, currency, abandoned_at,
+                revenue_micros, revenue_currency, converted_at, attributed_touch
+           FROM metric_carts WHERE (shop, checkout_token) > ($1, $2)
+          ORDER BY shop, checkout_token LIMIT $3`,
+        [...after, cartsPerPage],
+      );
+      const last = carts.at(-1);
+      if (!last) break;
+      const touchesByCart = new Map<string, TouchRow[]>();
+      for (const t of await tx.query<TouchRow & { shop: string; checkout_token: string }>(
+        `SELECT shop, checkout_token, touch, sent_at, opened_at, human_opened_at, clicked_at FROM metric_touches
+          WHERE (shop, checkout_token) > ($1, $2) AND (shop, checkout_token) <= ($3, $4)`,
+        [...after, last.shop, last.checkout_token],
+      )) {
+        const id = `${t.shop}\n${t.checkout_token}`;
+        const list = touchesByCart.get(id) ?? [];
+        list.push({ ...t, touch: Number(t.touch) });
+        touchesByCart.set(id, list);
       }
+      for (const cart of carts) {
+        const touches = touchesByCart.get(`${cart.shop}\n${cart.checkout_token}`) ?? [];
+        for (const [id, c] of contributions(cart, touches, timeZone)) {
+          const entry = total.get(id) ?? { table: c.table, key: c.key, counters: {} };
+          for (const [name, value] of Object.entries(c.counters))
+            entry.counters[name] = (entry.counters[name] ?? 0) + value;
+          total.set(id, entry);
+        }
+      }
+      after = [last.shop, last.checkout_token];
     }
     await applyDelta(tx, new Map(), total);
     await tx.run(
