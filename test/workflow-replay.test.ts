@@ -20,6 +20,8 @@ describe('replay of saved cart histories', function () {
       'converted-before-abandonment.json',
       'full-sequence.json',
       'recovered-after-touch-2.json',
+      // Recorded before the late-order watch (patch watch-late-order-after-early-end).
+      'frequency-capped-before-late-order-watch.json',
     ])
       assert.ok(files.includes(run), `${run} is missing from test/histories`);
   });

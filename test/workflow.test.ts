@@ -404,17 +404,21 @@ describe('cartRecovery workflow', function () {
       await rig.update('a', snapshot('a', t0, same));
       await env.sleep(2 * HOUR);
       await rig.update('b', snapshot('b', t0 + 2 * HOUR, { ...same, email: 'grace@example.com' }));
+      // Statuses, not results: a capped cart stays open for a late order (next test), and a
+      // result would let time run on to whichever timer comes next.
+      await env.sleep(2 * HOUR);
       assert.equal(
-        (await rig.result('b')).outcome,
+        (await rig.status('b')).outcome,
         'frequency_capped',
         'a second sequence while the first runs',
       );
       // A's last touch goes out at 72 h; the cooldown (7 days) runs from there.
-      await env.sleep(96 * HOUR - 3 * HOUR);
+      await env.sleep(96 * HOUR - 4 * HOUR);
       assert.equal((await rig.status('a')).touches.length, 4);
       const t1 = await rig.now();
       await rig.update('c', snapshot('c', t1, same));
-      assert.equal((await rig.result('c')).outcome, 'frequency_capped', 'within the cooldown');
+      await env.sleep(2 * HOUR);
+      assert.equal((await rig.status('c')).outcome, 'frequency_capped', 'within the cooldown');
       await env.sleep(7 * DAY);
       const t2 = await rig.now();
       await rig.update('d', snapshot('d', t2, same));
@@ -423,6 +427,48 @@ describe('cartRecovery workflow', function () {
       assert.equal(vendors.sentTouches('b').length + vendors.sentTouches('c').length, 0);
       await rig.send('d', orderPlacedSignal, order('d', t2 + 2 * HOUR));
       assert.equal((await rig.result('d')).outcome, 'recovered');
+    });
+  });
+
+  it('counts a late order of a capped cart as a conversion, and closes one without an order after the window', async function () {
+    const q = uniqueId(this.test!.title);
+    const vendors = new FakeVendors();
+    const rig = cartRig(env, q, vendors);
+    const worker = await cartWorker(env, q, vendors, bundle);
+    const same = { email: 'ada@example.com' };
+    const tokens = ['fc1', 'fc2', 'fc3'];
+    await runThenEndWorkflows(env, worker, async () => {
+      const t0 = await rig.now();
+      for (const token of tokens) await rig.update(token, snapshot(token, t0, same));
+      await env.sleep(2 * HOUR);
+      // One of the three holds the customer's sequence; which one is up to the server.
+      const statuses = await Promise.all(tokens.map((token) => rig.status(token)));
+      const capped = statuses.filter((s) => s.outcome === 'frequency_capped').map((s) => s.checkoutToken);
+      assert.equal(capped.length, 2, `outcomes: ${statuses.map((s) => s.outcome).join(', ')}`);
+      const [lateBuyer, neverBuys] = capped as [string, string];
+
+      // A day later the capped cart is ordered: a conversion, credited to no touch.
+      await rig.send(lateBuyer, orderPlacedSignal, order(lateBuyer, t0 + DAY, { totalPrice: '75.00' }));
+      const bought = await rig.result(lateBuyer);
+      assert.equal(bought.outcome, 'frequency_capped', 'the outcome still says why no email went out');
+      assert.equal(bought.order?.orderId, `order-${lateBuyer}`);
+      const converted = vendors.metricsFor(lateBuyer).find((m) => m.kind === 'converted');
+      assert.ok(converted && converted.kind === 'converted', 'the order is counted');
+      assert.equal(converted.revenue, '75.00');
+      assert.equal(converted.attributedTouch, null);
+
+      // Without an order, the capped cart closes when its attribution window does, uncounted.
+      const unbought = await rig.result(neverBuys);
+      assert.equal(unbought.outcome, 'frequency_capped');
+      assert.equal(unbought.order, null);
+      const closed = vendors.metricsFor(neverBuys).find((m) => m.kind === 'outcome');
+      assert.ok(closed && closed.kind === 'outcome');
+      assert.ok(
+        Date.parse(closed.at) >= Date.parse(unbought.abandonedAt!) + rig.policy.attributionWindowMs,
+        `closed ${closed.at}, abandoned ${unbought.abandonedAt}`,
+      );
+      assert.equal(vendors.metricsFor(neverBuys).filter((m) => m.kind === 'converted').length, 0);
+      assert.equal(vendors.sentTouches(lateBuyer).length + vendors.sentTouches(neverBuys).length, 0);
     });
   });
 

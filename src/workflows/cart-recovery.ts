@@ -22,6 +22,7 @@ import {
   getExternalWorkflowHandle,
   isCancellation,
   log,
+  patched,
   proxyActivities,
   proxyLocalActivities,
   setCurrentDetails,
@@ -86,6 +87,23 @@ const CREDENTIALS_RETRY_MS = 15 * MINUTE;
 /** After `completed_at` without an order webhook: how long to wait for the order (revenue). */
 const ORDER_GRACE_MS = 30 * MINUTE;
 const MAX_CONSENTS_KEPT = 20;
+/**
+ * Patch id (docs/workflow.md, "Changing workflow logic safely"): a cart whose sequence ends
+ * without an order after abandonment (capped, consent, stock, vendor refusal) keeps watching
+ * for a late order until its attribution window closes, so that order counts as a conversion.
+ * Carts that ended before this change finish as they did.
+ */
+const WATCH_LATE_ORDER_PATCH = 'watch-late-order-after-early-end';
+/** Outcomes that end the sequence after abandonment without an order being known. */
+const ENDED_WITHOUT_ORDER: ReadonlySet<Outcome> = new Set<Outcome>([
+  'no_consent',
+  'suppressed',
+  'consent_withdrawn',
+  'frequency_capped',
+  'out_of_stock',
+  'invalid_email',
+  'vendor_refused',
+]);
 
 interface IssuedCode {
   touch: number;
@@ -533,8 +551,32 @@ export async function cartRecovery(input: CartRecoveryInput): Promise<CartRecove
     if (!woke) state.outcome = state.controlGroup ? 'control_group_not_recovered' : 'not_recovered';
   }
 
+  /**
+   * The sequence ended early, but "an order for the checkout, at any point, is counted as a
+   * conversion": stop everything that is marketing (live codes, the customer's gate) and wait
+   * out the attribution window for the order. The outcome stays what ended the sequence.
+   */
+  async function watchForLateOrder(): Promise<void> {
+    await revokeOutstandingCodes();
+    await releaseGate();
+    state.stage = 'attribution';
+    const last = state.touches.at(-1);
+    const from = last ? last.sentAt : state.abandonedAt!;
+    await waitUntil(Date.parse(from) + policy.attributionWindowMs, stopKnown, 'watching for a late order');
+  }
+
   /** Record the outcome, clean up codes and the gate, flush, and complete. */
   async function finish(): Promise<CartRecoveryStatus> {
+    if (
+      state.outcome !== null &&
+      ENDED_WITHOUT_ORDER.has(state.outcome) &&
+      state.abandonedRecorded &&
+      state.abandonedAt !== null &&
+      !stopKnown() &&
+      patched(WATCH_LATE_ORDER_PATCH)
+    ) {
+      await watchForLateOrder();
+    }
     if (state.outcome === null && !state.order && state.completedAt && !state.deletedAt) {
       // Shopify marked the checkout completed; the order webhook (revenue) is usually close.
       await waitUntil(Date.now() + ORDER_GRACE_MS, () => state.order !== null, 'waiting for the order');
