@@ -107,6 +107,8 @@ interface Scenario {
   name: string;
   file: string;
   goal: number | null;
+  /** False when another cart of the customer holds the gate (its actions are not this cart's). */
+  holdsGate?: boolean;
   run(rig: ReturnType<typeof cartRig>, token: string): Promise<void>;
 }
 
@@ -145,6 +147,20 @@ const scenarios: Scenario[] = [
       await rig.result(token);
     },
   },
+  {
+    name: 'frequency capped, no order (watches for a late one)',
+    file: 'frequency-capped.json',
+    goal: null,
+    holdsGate: false,
+    async run(rig, token) {
+      const t0 = await rig.now();
+      const holder = `${token}-holder`; // same customer: it takes the gate first
+      await rig.update(holder, snapshot(holder, t0));
+      await rig.env.sleep(30 * 60_000);
+      await rig.update(token, snapshot(token, t0 + 30 * 60_000));
+      await rig.result(token);
+    },
+  },
 ];
 
 function order(token: string, at: number) {
@@ -179,14 +195,15 @@ async function main() {
       const cartHistory = await env.client.workflow.getHandle(cartWorkflowId(SHOP, token)).fetchHistory();
       const cart = countActions(cartHistory);
       let gate: Count | null = null;
-      try {
-        const gateHistory = await env.client.workflow
-          .getHandle(customerGateWorkflowId(SHOP, customerKey(email)))
-          .fetchHistory();
-        gate = countActions(gateHistory);
-      } catch {
-        gate = null; // never abandoned: no gate
-      }
+      if (scenario.holdsGate !== false)
+        try {
+          const gateHistory = await env.client.workflow
+            .getHandle(customerGateWorkflowId(SHOP, customerKey(email)))
+            .fetchHistory();
+          gate = countActions(gateHistory);
+        } catch {
+          gate = null; // never abandoned: no gate
+        }
       const total =
         cart.actions + (gate ? (gate.detail['workflow started'] ?? 0) + (gate.detail.timer ?? 0) : 0);
       const goal =
