@@ -659,8 +659,11 @@ describe('cartRecovery workflow', function () {
     await runThenEndWorkflows(env, second, async () => {
       const status = await rig.result('ho1');
       assert.equal(status.outcome, 'not_recovered');
+      // To the hour: the first worker keeps no cache and replays every task from the start; on
+      // a loaded machine a task can miss its 10 s timeout and run again, in real time, while
+      // time skipping waits for it.
       assert.deepEqual(
-        status.touches.map((t) => hoursAfter(t0, t.sentAt)),
+        status.touches.map((t) => Math.round(hoursAfter(t0, t.sentAt))),
         [1, 6, 24, 72],
       );
     });
