@@ -852,6 +852,16 @@ export function temporalAddressOf(config: Config): string {
   return config.temporal.address ?? `127.0.0.1:${config.temporal.dev.port}`;
 }
 
+/**
+ * The Temporal Web UI: TEMPORAL_UI_URL with a cluster, the local dev server's UI
+ * (TEMPORAL_DEV_UI_PORT) when `npm start` runs one.
+ */
+export function temporalUiUrlOf(config: Config): string {
+  return config.temporal.address
+    ? config.temporal.uiUrl.replace(/\/$/, '')
+    : `http://localhost:${config.temporal.dev.uiPort}`;
+}
+
 /** A log-safe summary of the effective configuration: secrets are reported only as set/unset. */
 export function describeConfig(env: Env = process.env): Record<string, string> {
   const out: Record<string, string> = {};

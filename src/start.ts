@@ -7,7 +7,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import net from 'node:net';
 import { Connection } from '@temporalio/client';
-import { loadConfigOrExit, temporalAddressOf, type Config } from './config';
+import { loadConfigOrExit, temporalAddressOf, temporalUiUrlOf, type Config } from './config';
 import { ensureTemporalBinary, MissingTemporalBinaryError } from './temporal/binaries';
 import { ALL_SEARCH_ATTRIBUTES } from './workflows/search-attributes';
 import { startWorkers, type RunningWorker } from './worker';
@@ -169,7 +169,7 @@ async function main() {
       '',
       'cart-recovery is running.',
       `  Temporal          ${temporalAddressOf(config)} (namespace ${config.temporal.namespace})`,
-      `  Temporal Web UI   ${config.temporal.address ? config.temporal.uiUrl : `http://localhost:${config.temporal.dev.uiPort}`}`,
+      `  Temporal Web UI   ${temporalUiUrlOf(config)}`,
       `  API               http://localhost:${config.api.port}  (GET /healthz, GET /readyz)`,
       `  Worker            task queue ${config.temporal.taskQueue}${modes ? ` (${modes})` : ''}`,
       `  Webhooks          POST http://localhost:${config.api.port}/webhooks/shopify  (GET /metrics)`,

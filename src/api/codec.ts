@@ -8,11 +8,10 @@
 import express, { Router, type Request, type Response } from 'express';
 import { z } from 'zod';
 import type { Payload } from '@temporalio/common';
-import type { Config } from '../config';
+import { temporalUiUrlOf, type Config } from '../config';
 import { logger } from '../logger';
 import { EncryptionCodec, PayloadDecryptionError } from '../temporal/payload-encryption';
 import { dashboardAuth } from './metrics/auth';
-import { temporalUiBase } from './metrics';
 
 const base64 = z.string().regex(/^[A-Za-z0-9+/]*={0,2}$/, 'expected base64');
 /** The protobuf JSON form the Web UI and CLI send: bytes as base64. */
@@ -46,7 +45,7 @@ export function codecRouter(config: Config): Router | undefined {
   const keys = config.temporal.payloadKeys;
   if (!keys || config.dashboard.auth === 'disabled') return undefined;
   const codec = new EncryptionCodec(keys);
-  const uiOrigin = new URL(temporalUiBase(config)).origin;
+  const uiOrigin = new URL(temporalUiUrlOf(config)).origin;
   const router = Router();
 
   router.use((req, res, next) => {

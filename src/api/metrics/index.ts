@@ -4,7 +4,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { Router } from 'express';
-import type { Config } from '../../config';
+import { temporalUiUrlOf, type Config } from '../../config';
 import type { LinkSigner } from '../../metrics/links';
 import type { MetricsStore, MetricsSummary } from '../../metrics/store';
 import { logger } from '../../logger';
@@ -19,19 +19,9 @@ export interface MetricsApiDeps {
   signer: LinkSigner;
 }
 
-/**
- * The Temporal Web UI: TEMPORAL_UI_URL with a cluster, the local dev server's UI
- * (TEMPORAL_DEV_UI_PORT) when `npm start` runs one.
- */
-export function temporalUiBase(config: Config): string {
-  return config.temporal.address
-    ? config.temporal.uiUrl.replace(/\/$/, '')
-    : `http://localhost:${config.temporal.dev.uiPort}`;
-}
-
 /** Link of a cart's workflow in the Temporal Web UI. */
 export function workflowUiUrl(config: Config, workflowId: string): string {
-  const base = temporalUiBase(config);
+  const base = temporalUiUrlOf(config);
   return `${base}/namespaces/${encodeURIComponent(config.temporal.namespace)}/workflows/${encodeURIComponent(workflowId)}`;
 }
 
