@@ -7,16 +7,10 @@
  * metric triggers and keeps the message events of those flows (`$flow` in the event properties).
  * A click on one of our tracked links (`URL` containing `/r/<token>`) is ours whatever the flow.
  */
-import {
-  ApiKeySession,
-  EventsApi,
-  MetricsApi,
-  RetryWithExponentialBackoff,
-  type GetEventResponseCollectionCompoundDocument,
-} from 'klaviyo-api';
-import type { AxiosRequestConfig } from 'axios';
+import { EventsApi, MetricsApi, type GetEventResponseCollectionCompoundDocument } from 'klaviyo-api';
 import { ApplicationFailure } from '@temporalio/common';
 import { classifyTransport, unexpected, viewHttpError, type VendorErrorFacts } from '../vendors/failures';
+import { KLAVIYO_CREDENTIAL, TimedApiKeySession } from '../vendors/klaviyo/client';
 import type { EngagementKind } from './store';
 
 export const KLAVIYO_ENGAGEMENT_METRICS: Record<EngagementKind, string> = {
@@ -69,29 +63,13 @@ export interface KlaviyoEngagementSource {
   ): Promise<EngagementPage>;
 }
 
-class TimedSession extends ApiKeySession {
-  constructor(
-    apiKey: string,
-    private readonly timeoutMs: number,
-  ) {
-    // Temporal retries the activity (honouring Retry-After); no hidden retry loop in the process.
-    super(apiKey, new RetryWithExponentialBackoff({ numRetries: 0 }));
-  }
-  override applyToRequest(requestOptions: AxiosRequestConfig): void {
-    super.applyToRequest(requestOptions);
-    requestOptions.timeout = this.timeoutMs;
-  }
-}
-
-const CREDENTIAL = 'KLAVIYO_PRIVATE_API_KEY';
-
 function engagementFailure(operation: string, err: unknown): ApplicationFailure {
   const view = viewHttpError(err);
   const facts: VendorErrorFacts = { vendor: 'Klaviyo', operation, status: view?.status ?? null, codes: [] };
   if (!view) return unexpected(facts, err);
   const transport = classifyTransport(view, facts, {
-    unauthorized: CREDENTIAL,
-    forbidden: `${CREDENTIAL} (missing scope: the engagement sync needs events:read and metrics:read)`,
+    unauthorized: KLAVIYO_CREDENTIAL,
+    forbidden: `${KLAVIYO_CREDENTIAL} (missing scope: the engagement sync needs events:read and metrics:read)`,
   });
   if (transport) return transport;
   return ApplicationFailure.create({
@@ -135,7 +113,7 @@ function privacyOpenOf(props: Record<string, unknown>): boolean {
 }
 
 export function createKlaviyoEngagementSource(settings: KlaviyoEngagementSettings): KlaviyoEngagementSource {
-  const session = new TimedSession(settings.privateApiKey, settings.timeoutMs);
+  const session = new TimedApiKeySession(settings.privateApiKey, settings.timeoutMs);
   const metrics = new MetricsApi(session);
   const events = new EventsApi(session);
   metrics.basePath = settings.baseUrl;

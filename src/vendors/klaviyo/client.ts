@@ -75,10 +75,13 @@ export interface KlaviyoLiveSettings {
   timeoutMs: number;
 }
 
-const CREDENTIAL = 'KLAVIYO_PRIVATE_API_KEY';
+export const KLAVIYO_CREDENTIAL = 'KLAVIYO_PRIVATE_API_KEY';
 
-/** The SDK's API-key session plus a per-request timeout (the SDK sets none). */
-class TimedApiKeySession extends ApiKeySession {
+/**
+ * The SDK's API-key session plus a per-request timeout (the SDK sets none), and no retries of
+ * its own: Temporal retries the activity, honouring Retry-After.
+ */
+export class TimedApiKeySession extends ApiKeySession {
   constructor(
     apiKey: string,
     private readonly timeoutMs: number,
@@ -111,8 +114,8 @@ export function klaviyoFailure(operation: string, err: unknown): ApplicationFail
   const errors = jsonApiErrors(view.data);
   facts.codes = errors.map((e) => (typeof e.code === 'string' ? e.code : 'unknown'));
   const transport = classifyTransport(view, facts, {
-    unauthorized: CREDENTIAL,
-    forbidden: `${CREDENTIAL} (missing scope: it needs events:write, profiles:read, segments:read, accounts:read)`,
+    unauthorized: KLAVIYO_CREDENTIAL,
+    forbidden: `${KLAVIYO_CREDENTIAL} (missing scope: it needs events:write, profiles:read, segments:read, accounts:read)`,
   });
   if (transport) return transport;
   const pointers = errors.map((e) => textOf(e.source?.pointer) || textOf(e.source?.parameter));
