@@ -53,6 +53,7 @@ import {
   checkoutDeletedSignal,
   checkoutUpdatedSignal,
   consentChangedSignal,
+  CONSENT_STATES,
   orderPlacedSignal,
   releaseGateSignal,
   statusQuery,
@@ -60,7 +61,6 @@ import {
   type CartRecoveryStatus,
   type CheckoutSnapshot,
   type ConsentChanged,
-  type ConsentState,
   type OrderPlaced,
   type Outcome,
   type Stage,
@@ -916,15 +916,6 @@ export async function cartRecovery(input: CartRecoveryInput): Promise<CartRecove
 }
 
 // ---- pure helpers ------------------------------------------------------------------------------
-
-const CONSENT_STATES: ConsentState[] = [
-  'subscribed',
-  'not_subscribed',
-  'unsubscribed',
-  'pending',
-  'redacted',
-  'invalid',
-];
 
 function nowIso(): string {
   return new Date(Date.now()).toISOString();

@@ -55,8 +55,16 @@ export interface OrderPlaced {
   at: string;
 }
 
-export type ConsentState =
-  'subscribed' | 'not_subscribed' | 'unsubscribed' | 'pending' | 'redacted' | 'invalid';
+/** Shopify's email marketing consent states (webhook spelling). */
+export const CONSENT_STATES = [
+  'subscribed',
+  'not_subscribed',
+  'unsubscribed',
+  'pending',
+  'redacted',
+  'invalid',
+] as const;
+export type ConsentState = (typeof CONSENT_STATES)[number];
 
 export interface ConsentChanged {
   customerId: string | null;

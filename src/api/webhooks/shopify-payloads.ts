@@ -5,14 +5,14 @@
  * workflow cannot do without (a checkout token, a parseable time, a decimal price).
  */
 import { z } from 'zod';
-import type {
-  CartActivity,
-  CheckoutDeleted,
-  CheckoutSnapshot,
-  ConsentChanged,
-  ConsentState,
-  LineItem,
-  OrderPlaced,
+import {
+  CONSENT_STATES,
+  type CartActivity,
+  type CheckoutDeleted,
+  type CheckoutSnapshot,
+  type ConsentChanged,
+  type LineItem,
+  type OrderPlaced,
 } from '../../workflows/messages';
 
 /** Shopify ids arrive as JSON numbers or strings depending on the API version. */
@@ -122,15 +122,6 @@ export const CheckoutDeletePayload = z
     message: 'expected at least one of "id", "token" or "cart_token"',
   });
 export type CheckoutDeletePayload = z.infer<typeof CheckoutDeletePayload>;
-
-const CONSENT_STATES = [
-  'subscribed',
-  'not_subscribed',
-  'unsubscribed',
-  'pending',
-  'redacted',
-  'invalid',
-] as const satisfies readonly ConsentState[];
 
 export const ConsentPayload = z.object({
   customer_id: shopifyId,
