@@ -22,6 +22,7 @@ import {
   SHOP,
   snapshot,
   lineItem,
+  orderFor,
 } from './helpers/cart';
 import {
   cartActivitySignal,
@@ -29,7 +30,6 @@ import {
   consentChangedSignal,
   orderPlacedSignal,
   type CartRecoveryStatus,
-  type OrderPlaced,
 } from '../src/workflows/messages';
 import { cartWorkflowId } from '../src/workflows/ids';
 import { localTime } from '../src/workflows/schedule';
@@ -43,17 +43,6 @@ async function until(check: () => Promise<boolean>, timeoutMs = 10_000): Promise
   }
 }
 
-function order(token: string, at: number, over: Partial<OrderPlaced> = {}): OrderPlaced {
-  return {
-    orderId: `order-${token}`,
-    totalPrice: '60.00',
-    currency: 'USD',
-    checkoutToken: token,
-    cartToken: `cart-${token}`,
-    at: new Date(at).toISOString(),
-    ...over,
-  };
-}
 import type { Segment } from '../src/workflows/policy';
 
 describe('cartRecovery workflow', function () {
@@ -164,7 +153,7 @@ describe('cartRecovery workflow', function () {
       const t0 = await rig.now();
       await rig.update('c2', snapshot('c2', t0));
       await env.sleep(8 * HOUR);
-      await rig.send('c2', orderPlacedSignal, order('c2', t0 + 8 * HOUR, { totalPrice: '54.00' }));
+      await rig.send('c2', orderPlacedSignal, orderFor('c2', t0 + 8 * HOUR, { totalPrice: '54.00' }));
       const status = await rig.result('c2');
       assert.equal(status.outcome, 'recovered');
       assert.deepEqual(
@@ -207,7 +196,7 @@ describe('cartRecovery workflow', function () {
       // Exactly to touch 2's due time: while the send runs, time skipping is held back.
       await env.sleep(6 * HOUR);
       await touch2Started.promise;
-      await rig.send('c3', orderPlacedSignal, order('c3', t0 + 6 * HOUR + 60_000));
+      await rig.send('c3', orderPlacedSignal, orderFor('c3', t0 + 6 * HOUR + 60_000));
       const status = await rig.result('c3');
       assert.equal(status.outcome, 'recovered');
       assert.deepEqual(
@@ -245,7 +234,7 @@ describe('cartRecovery workflow', function () {
       await rig.update('c9', snapshot('c9', t0));
       await env.sleep(6 * HOUR);
       await started.promise;
-      await rig.send('c9', orderPlacedSignal, order('c9', t0 + 6 * HOUR - 60_000));
+      await rig.send('c9', orderPlacedSignal, orderFor('c9', t0 + 6 * HOUR - 60_000));
       // Let the vendor accept only once the workflow has asked for the cancellation.
       const handle = rig.client.workflow.getHandle(cartWorkflowId(SHOP, 'c9'));
       await until(async () => {
@@ -325,8 +314,12 @@ describe('cartRecovery workflow', function () {
       assert.equal(after.touches.length, 1);
       assert.equal(vendors.sentTouches('c5')[0]!.total, '80.00');
       assert.equal(after.segment, 'welcome', 'the stale 999.00 snapshot would have made it premium');
-      await rig.send('c5', orderPlacedSignal, order('c5', t0 + HOUR, { totalPrice: '80.00' }));
-      await rig.send('c5', orderPlacedSignal, order('c5', t0 + HOUR, { orderId: 'dup', totalPrice: '1.00' }));
+      await rig.send('c5', orderPlacedSignal, orderFor('c5', t0 + HOUR, { totalPrice: '80.00' }));
+      await rig.send(
+        'c5',
+        orderPlacedSignal,
+        orderFor('c5', t0 + HOUR, { orderId: 'dup', totalPrice: '1.00' }),
+      );
       const done = await rig.result('c5');
       assert.equal(
         done.order?.orderId,
@@ -343,7 +336,7 @@ describe('cartRecovery workflow', function () {
     const worker = await cartWorker(env, q, vendors, bundle);
     await runThenEndWorkflows(env, worker, async () => {
       const t0 = await rig.now();
-      await rig.send('c6', orderPlacedSignal, order('c6', t0));
+      await rig.send('c6', orderPlacedSignal, orderFor('c6', t0));
       const late = await rig.client.workflow.getHandle(cartWorkflowId(SHOP, 'c6')).result();
       assert.equal((late as { outcome: string }).outcome, 'converted_before_abandonment');
       assert.equal(vendors.sendAttempts.length, 0);
@@ -425,7 +418,7 @@ describe('cartRecovery workflow', function () {
       await env.sleep(HOUR + 60_000);
       assert.equal((await rig.status('d')).touches.length, 1, 'after the cooldown a new sequence starts');
       assert.equal(vendors.sentTouches('b').length + vendors.sentTouches('c').length, 0);
-      await rig.send('d', orderPlacedSignal, order('d', t2 + 2 * HOUR));
+      await rig.send('d', orderPlacedSignal, orderFor('d', t2 + 2 * HOUR));
       assert.equal((await rig.result('d')).outcome, 'recovered');
     });
   });
@@ -448,7 +441,7 @@ describe('cartRecovery workflow', function () {
       const [lateBuyer, neverBuys] = capped as [string, string];
 
       // A day later the capped cart is ordered: a conversion, credited to no touch.
-      await rig.send(lateBuyer, orderPlacedSignal, order(lateBuyer, t0 + DAY, { totalPrice: '75.00' }));
+      await rig.send(lateBuyer, orderPlacedSignal, orderFor(lateBuyer, t0 + DAY, { totalPrice: '75.00' }));
       const bought = await rig.result(lateBuyer);
       assert.equal(bought.outcome, 'frequency_capped', 'the outcome still says why no email went out');
       assert.equal(bought.order?.orderId, `order-${lateBuyer}`);
@@ -488,7 +481,7 @@ describe('cartRecovery workflow', function () {
         at: new Date(t0 + 2 * HOUR).toISOString(),
       });
       await env.sleep(2 * HOUR);
-      await rig.send('t1', orderPlacedSignal, order('t1', t0 + 4 * HOUR, { totalPrice: '320.00' }));
+      await rig.send('t1', orderPlacedSignal, orderFor('t1', t0 + 4 * HOUR, { totalPrice: '320.00' }));
       const status = await rig.result('t1');
       assert.equal(vendors.ticketAttempts.length, 3, 'two failed attempts and one success');
       assert.deepEqual(
@@ -572,7 +565,7 @@ describe('cartRecovery workflow', function () {
       await rig.update('g1', snapshot('g1', t0, { email: 'g1@example.com' }));
       await rig.update('g2', snapshot('g2', t0, { email: 'g2@example.com' }));
       await env.sleep(7 * HOUR);
-      await rig.send('g2', orderPlacedSignal, order('g2', t0 + 7 * HOUR));
+      await rig.send('g2', orderPlacedSignal, orderFor('g2', t0 + 7 * HOUR));
       const g1 = await rig.result('g1');
       const g2 = await rig.result('g2');
       assert.equal(g1.outcome, 'control_group_not_recovered');
@@ -778,7 +771,7 @@ describe('cartRecovery workflow', function () {
       );
       await env.sleep(5 * 60_000);
       assert.equal((await rig.status('k1')).outcome, null, 'waiting for the order webhook');
-      await rig.send('k1', orderPlacedSignal, order('k1', t0 + 60_000, { totalPrice: '61.50' }));
+      await rig.send('k1', orderPlacedSignal, orderFor('k1', t0 + 60_000, { totalPrice: '61.50' }));
       const status = await rig.result('k1');
       assert.equal(status.outcome, 'converted_before_abandonment');
       const converted = vendors.metricsFor('k1').find((m) => m.kind === 'converted');

@@ -29,6 +29,7 @@ import {
   registerSearchAttributes,
   snapshot,
   SHOP,
+  orderFor,
 } from '../../test/helpers/cart';
 import { saveHistory } from '../../test/helpers/histories';
 import { cartWorkflowId, customerGateWorkflowId } from '../../src/workflows/ids';
@@ -121,7 +122,7 @@ const scenarios: Scenario[] = [
       const t0 = await rig.now();
       await rig.update(token, snapshot(token, t0));
       await rig.env.sleep(20 * 60_000);
-      await rig.send(token, orderPlacedSignal, order(token, t0 + 20 * 60_000));
+      await rig.send(token, orderPlacedSignal, orderFor(token, t0 + 20 * 60_000));
       await rig.result(token);
     },
   },
@@ -143,7 +144,7 @@ const scenarios: Scenario[] = [
       const t0 = await rig.now();
       await rig.update(token, snapshot(token, t0));
       await rig.env.sleep(8 * HOUR);
-      await rig.send(token, orderPlacedSignal, order(token, t0 + 8 * HOUR));
+      await rig.send(token, orderPlacedSignal, orderFor(token, t0 + 8 * HOUR));
       await rig.result(token);
     },
   },
@@ -162,17 +163,6 @@ const scenarios: Scenario[] = [
     },
   },
 ];
-
-function order(token: string, at: number) {
-  return {
-    orderId: `order-${token}`,
-    totalPrice: '60.00',
-    currency: 'USD',
-    checkoutToken: token,
-    cartToken: `cart-${token}`,
-    at: new Date(at).toISOString(),
-  };
-}
 
 async function main() {
   const save = process.argv.includes('--save-histories');

@@ -30,6 +30,7 @@ import {
   type CartRecoveryStatus,
   type CheckoutSnapshot,
   type LineItem,
+  type OrderPlaced,
 } from '../../src/workflows/messages';
 import { DEFAULT_POLICY, type RecoveryPolicy } from '../../src/workflows/policy';
 import { ALL_SEARCH_ATTRIBUTES } from '../../src/workflows/search-attributes';
@@ -297,6 +298,19 @@ export async function cartWorker(
     defaultHeartbeatThrottleInterval: 50,
     maxHeartbeatThrottleInterval: 100,
   });
+}
+
+/** The order of checkout `token` (60 USD unless `over` says otherwise), placed at `at`. */
+export function orderFor(token: string, at: number, over: Partial<OrderPlaced> = {}): OrderPlaced {
+  return {
+    orderId: `order-${token}`,
+    totalPrice: '60.00',
+    currency: 'USD',
+    checkoutToken: token,
+    cartToken: `cart-${token}`,
+    at: new Date(at).toISOString(),
+    ...over,
+  };
 }
 
 /** Touch times relative to a reference instant, in hours (readable assertion messages). */
