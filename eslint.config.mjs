@@ -36,8 +36,9 @@ export default tseslint.config(
           })),
           patterns: [
             {
-              // Any activities module except the contracts (types and failure-type constants).
-              regex: '(^|/)activities(/(?!contracts$)[^/]+)*$',
+              // The activity contract lives beside the workflows (./contracts); activities
+              // themselves may be named only as types.
+              regex: '(^|/)activities(/[^/]+)*$',
               allowTypeImports: true,
               message: 'Import activities into workflows as types only (proxyActivities<typeof ...>).',
             },

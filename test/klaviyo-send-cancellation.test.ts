@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { CancelledFailure } from '@temporalio/common';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { createKlaviyoActivities } from '../src/activities/klaviyo';
-import type { RecoveryEmail } from '../src/activities/contracts';
+import type { RecoveryEmail } from '../src/workflows/contracts';
 import type { KlaviyoClient, KlaviyoEvent } from '../src/vendors/klaviyo/client';
 
 const email: RecoveryEmail = {

@@ -6,7 +6,7 @@ import { ApplicationFailure } from '@temporalio/common';
 import { loadConfig } from '../src/config';
 import { buildMetricsActivities, INVALID_METRIC } from '../src/activities/metrics';
 import { createActivities } from '../src/activities';
-import type { MetricEvent, RecoveryEmail } from '../src/activities/contracts';
+import type { MetricEvent, RecoveryEmail } from '../src/workflows/contracts';
 import { createLinkSigner, tokenInUrl } from '../src/metrics/links';
 import { cartEvents } from './helpers/metric-events';
 

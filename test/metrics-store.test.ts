@@ -7,7 +7,7 @@ import {
   type MetricsStore,
 } from '../src/metrics/store';
 import { fromMicros, toMicros, dividedBy, InvalidMoneyError } from '../src/metrics/money';
-import type { MetricEvent } from '../src/activities/contracts';
+import type { MetricEvent } from '../src/workflows/contracts';
 import { freshPostgresDatabase } from './helpers/postgres';
 import { cartEvents } from './helpers/metric-events';
 

@@ -8,7 +8,7 @@ import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { Worker } from '@temporalio/worker';
 import { ActivityFailure, ApplicationFailure, WorkflowFailedError } from '@temporalio/client';
 import { buildVendorActivities } from '../src/activities/vendors';
-import { FailureType } from '../src/activities/contracts';
+import { FailureType } from '../src/workflows/contracts';
 import { createTimeSkippingEnv, uniqueId, workflowBundle } from './helpers/temporal';
 import { FakeKlaviyo } from './fakes/klaviyo';
 import { FakeShopify } from './fakes/shopify';

@@ -3,7 +3,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { AddressInfo } from 'node:net';
 import express from 'express';
-import { FailureType, type RecoveryEmail } from '../src/activities/contracts';
+import { FailureType, type RecoveryEmail } from '../src/workflows/contracts';
 import { buildVendorActivities } from '../src/activities/vendors';
 import { loadConfig } from '../src/config';
 import { sandboxOutboxRouter } from '../src/api/sandbox-outbox';

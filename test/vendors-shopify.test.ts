@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { FailureType } from '../src/activities/contracts';
+import { FailureType } from '../src/workflows/contracts';
 import { buildVendorActivities } from '../src/activities/vendors';
 import { RetryableFailureType } from '../src/vendors/failures';
 import { deriveDiscountCode } from '../src/vendors/shopify/discount-codes';

@@ -14,7 +14,7 @@ import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { openDatabase } from '../../src/db';
 import { openMetricsStore, type MetricsFilter, type MetricsStore } from '../../src/metrics/store';
-import type { MetricEvent } from '../../src/activities/contracts';
+import type { MetricEvent } from '../../src/workflows/contracts';
 import { SEGMENTS } from '../../src/workflows/policy';
 
 function arg(name: string, fallback: string): string {

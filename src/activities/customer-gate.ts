@@ -11,7 +11,7 @@ import { WorkflowExecutionAlreadyStartedError, type Client } from '@temporalio/c
 import { WorkflowIdConflictPolicy, WorkflowIdReusePolicy } from '@temporalio/common';
 import { CUSTOMER_GATE_WORKFLOW_TYPE } from '../workflows/ids';
 import { gateStatusQuery } from '../workflows/messages';
-import type { GateActivities } from './contracts';
+import type { GateActivities } from '../workflows/contracts';
 
 export function createGateActivities(client: Client): GateActivities {
   return {

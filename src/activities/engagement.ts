@@ -14,7 +14,7 @@ import type {
   EngagementSyncPlan,
   EngagementWindowCounts,
   EngagementWindowInput,
-} from './contracts';
+} from '../workflows/contracts';
 
 export interface EngagementDeps {
   store: MetricsStore;

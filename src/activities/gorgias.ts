@@ -4,7 +4,7 @@
  * absent, and return the ticket's id either way.
  */
 import { createHash } from 'node:crypto';
-import type { GorgiasActivities, SupportTicketInput } from './contracts';
+import type { GorgiasActivities, SupportTicketInput } from '../workflows/contracts';
 import type { GorgiasClient, GorgiasTicketInput } from '../vendors/gorgias/client';
 import { escapeHtml } from '../vendors/html';
 import { formatMoney, multiplyDecimal } from '../vendors/money';

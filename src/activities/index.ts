@@ -20,7 +20,7 @@ import type {
   LocalActivities,
   ShopifyActivities,
   TouchActivities,
-} from './contracts';
+} from '../workflows/contracts';
 import { prepareTouch } from './touch';
 
 export type Activities = KlaviyoActivities &

@@ -10,7 +10,7 @@ import { openDatabase } from '../db';
 import { createKlaviyoEngagementSource } from '../metrics/klaviyo-engagement';
 import { createLinkSigner, createTrackedLinks, resolveLinkSecret, type TrackedLinks } from '../metrics/links';
 import { InvalidMetricError, openMetricsStore, type MetricsStore } from '../metrics/store';
-import type { EngagementSyncActivities, LocalActivities } from './contracts';
+import type { EngagementSyncActivities, LocalActivities } from '../workflows/contracts';
 import { createEngagementActivities } from './engagement';
 
 /** `ApplicationFailure.type` of a metric event the store refuses (a bug in the caller: not retried). */

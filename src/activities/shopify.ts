@@ -10,7 +10,7 @@ import type {
   ShopifyActivities,
   StockInput,
   VariantFacts,
-} from './contracts';
+} from '../workflows/contracts';
 import type { ShopifyAdminClient } from '../vendors/shopify/client';
 import { deriveDiscountCode, discountTitle, toGid } from '../vendors/shopify/discount-codes';
 import { unavailable } from '../vendors/failures';

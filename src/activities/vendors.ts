@@ -5,7 +5,7 @@
  * top are the same code either way, so the sandbox checks and dedupes exactly like production.
  */
 import type { Config } from '../config';
-import type { GorgiasActivities, KlaviyoActivities, ShopifyActivities } from './contracts';
+import type { GorgiasActivities, KlaviyoActivities, ShopifyActivities } from '../workflows/contracts';
 import { createKlaviyoActivities } from './klaviyo';
 import { createShopifyActivities } from './shopify';
 import { createGorgiasActivities } from './gorgias';

@@ -11,7 +11,7 @@ import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import type { Config } from '../config';
-import type { RecoveryEmail } from '../activities/contracts';
+import type { RecoveryEmail } from '../workflows/contracts';
 import type { MetricsStore, TouchRef } from './store';
 
 export class TamperedLinkError extends Error {

@@ -13,7 +13,7 @@
 import { z } from 'zod';
 import type { Database } from '../db';
 import { migrate } from '../db';
-import type { EngagementKind, MetricEvent } from '../activities/contracts';
+import type { EngagementKind, MetricEvent } from '../workflows/contracts';
 import { SEGMENTS, type Segment } from '../workflows/policy';
 import { assertCurrency, dividedBy, fromMicros, InvalidMoneyError, toMicros } from './money';
 import { METRICS_COMPONENT, metricsMigrations } from './migrations';

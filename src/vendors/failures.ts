@@ -13,11 +13,11 @@
  */
 import { ApplicationFailure } from '@temporalio/common';
 import { isAxiosError } from 'axios';
-import { FailureType } from '../activities/contracts';
+import { FailureType } from '../workflows/contracts';
 
 export type Vendor = 'Klaviyo' | 'Shopify' | 'Gorgias';
 
-/** Retryable failure types (the non-retryable ones the workflow acts on are in contracts.ts). */
+/** Retryable failure types (the non-retryable ones the workflow acts on are in src/workflows/contracts.ts). */
 export const RetryableFailureType = {
   /** The vendor asked us to slow down; retried after the delay it asked for. */
   RateLimited: 'VendorRateLimited',

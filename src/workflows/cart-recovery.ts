@@ -43,7 +43,7 @@ import {
   type ShopifyActivities,
   type TouchActivities,
   type RecoveryEmail,
-} from '../activities/contracts';
+} from './contracts';
 import { touchCopy } from './copy';
 import { emailBlockedBy, type Ineligibility } from './eligibility';
 import { cartWorkflowId, customerGateWorkflowId, normaliseShopDomain } from './ids';

@@ -13,7 +13,7 @@
  *    not consent.
  * 4. Without it (transactional-style sending, where the law allows), no opt-in is needed.
  */
-import type { CustomerFacts } from '../activities/contracts';
+import type { CustomerFacts } from './contracts';
 import type { ConsentChanged } from './messages';
 
 export type Ineligibility = 'suppressed' | 'no_consent';

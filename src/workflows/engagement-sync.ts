@@ -6,7 +6,7 @@
  * (Klaviyo in sandbox mode) it says so and does nothing.
  */
 import { log, proxyActivities } from '@temporalio/workflow';
-import type { EngagementSyncActivities, EngagementWindowCounts } from '../activities/contracts';
+import type { EngagementSyncActivities, EngagementWindowCounts } from './contracts';
 
 export const ENGAGEMENT_SYNC_WORKFLOW_TYPE = 'engagementSync';
 

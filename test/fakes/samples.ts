@@ -1,5 +1,5 @@
 /** Activity inputs as the workflow builds them, for the vendor suites. */
-import type { IssueCodeInput, RecoveryEmail, SupportTicketInput } from '../../src/activities/contracts';
+import type { IssueCodeInput, RecoveryEmail, SupportTicketInput } from '../../src/workflows/contracts';
 
 export const SHOP = 'fake-shop.myshopify.com';
 

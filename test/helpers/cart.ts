@@ -19,7 +19,7 @@ import {
   type RecoveryEmail,
   type SupportTicketInput,
   type VariantFacts,
-} from '../../src/activities/contracts';
+} from '../../src/workflows/contracts';
 import { createActivities } from '../../src/activities';
 import { createGateActivities } from '../../src/activities/customer-gate';
 import { sendToCart } from '../../src/temporal/cart-client';

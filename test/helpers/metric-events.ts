@@ -2,7 +2,7 @@
  * Builders of the `MetricEvent`s the cart workflow records, with the business keys it uses,
  * for the metrics store, dashboard and benchmark.
  */
-import type { MetricEvent } from '../../src/activities/contracts';
+import type { MetricEvent } from '../../src/workflows/contracts';
 import type { Segment } from '../../src/workflows/policy';
 
 export interface CartSpec {

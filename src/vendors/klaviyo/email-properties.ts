@@ -4,7 +4,7 @@
  * (docs/klaviyo.md lists it, templates/klaviyo/ uses it): add properties freely, but never
  * rename or remove one without bumping `schema_version` and saying so in the changelog.
  */
-import type { RecoveryEmail } from '../../activities/contracts';
+import type { RecoveryEmail } from '../../workflows/contracts';
 import type { Segment } from '../../workflows/policy';
 import { formatInstant, formatMoney, multiplyDecimal } from '../money';
 

@@ -7,8 +7,8 @@
  * (`<shop>:<checkout>:touch-2:send`), never derived from activity ids, so a retry, a worker
  * restart or a continue-as-new finds the vendor-side object created before.
  */
-import type { CheckoutSnapshot, CustomerGateInput, LineItem, Outcome } from '../workflows/messages';
-import type { Segment } from '../workflows/policy';
+import type { CheckoutSnapshot, CustomerGateInput, LineItem, Outcome } from './messages';
+import type { Segment } from './policy';
 
 /** `ApplicationFailure.type` values the workflow acts on; all are non-retryable. */
 export const FailureType = {
