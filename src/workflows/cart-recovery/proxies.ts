@@ -1,0 +1,73 @@
+/**
+ * The cart's activity proxies: which queue each vendor's activities run on (each vendor is paced
+ * by its own rate cap), their timeouts, and how retries and cancellation behave.
+ */
+import { ActivityCancellationType, proxyActivities, proxyLocalActivities } from '@temporalio/workflow';
+import {
+  FailureType,
+  type GateActivities,
+  type GorgiasActivities,
+  type KlaviyoActivities,
+  type LocalActivities,
+  type ShopifyActivities,
+  type TouchActivities,
+} from '../contracts';
+import type { ActivityTaskQueues } from '../messages';
+
+export type CartActivities = ReturnType<typeof cartActivities>;
+
+export function cartActivities(queues: ActivityTaskQueues) {
+  const retry = {
+    initialInterval: '2s',
+    backoffCoefficient: 2,
+    maximumInterval: '10m',
+    // A typed vendor refusal will not change on a retry: the run turns it into an outcome.
+    nonRetryableErrorTypes: Object.values(FailureType),
+  };
+  return {
+    klaviyo: proxyActivities<KlaviyoActivities>({
+      taskQueue: queues.klaviyo,
+      startToCloseTimeout: '1m',
+      retry,
+      // An order that arrives while a send is queued or running cancels it, and the workflow
+      // waits to learn whether the email went out (see the stop-on-order rule in docs).
+      cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
+    }),
+    klaviyoProfiles: proxyActivities<Pick<KlaviyoActivities, 'enrichCustomer'>>({
+      taskQueue: queues.klaviyoProfiles ?? queues.klaviyo,
+      startToCloseTimeout: '1m',
+      retry,
+    }),
+    shopify: proxyActivities<ShopifyActivities & TouchActivities>({
+      taskQueue: queues.shopify,
+      startToCloseTimeout: '1m',
+      retry,
+    }),
+    // Codes expire on their own (discountValidityMs): a revocation that cannot be done within
+    // an hour is logged and given up rather than holding the cart open.
+    shopifyCleanup: proxyActivities<ShopifyActivities>({
+      taskQueue: queues.shopify,
+      startToCloseTimeout: '1m',
+      scheduleToCloseTimeout: '1h',
+      retry,
+    }),
+    gorgias: proxyActivities<GorgiasActivities>({
+      taskQueue: queues.gorgias,
+      startToCloseTimeout: '1m',
+      scheduleToCloseTimeout: '1d',
+      retry,
+    }),
+    // The gate activity only starts (or asks) a workflow: it runs beside the workflows.
+    gate: proxyActivities<GateActivities>({
+      taskQueue: queues.local,
+      startToCloseTimeout: '30s',
+      retry,
+    }),
+    // Metrics are local activities: all of them in one workflow task cost one action.
+    metrics: proxyLocalActivities<LocalActivities>({
+      startToCloseTimeout: '10s',
+      scheduleToCloseTimeout: '1m',
+      retry: { initialInterval: '1s', maximumInterval: '10s' },
+    }),
+  };
+}

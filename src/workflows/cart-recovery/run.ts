@@ -1,0 +1,430 @@
+/**
+ * One cart's run: the steps the main loop takes (watch, a sequence step, a touch, attribution,
+ * finish) and what they need done once (the customer gate, the support ticket, the discount
+ * codes). Every step re-reads the state after each wait or activity, so a fact a signal records
+ * at any moment (an order, a deletion, a consent withdrawal, a newer snapshot) is acted on at
+ * the next step. See docs/workflow.md.
+ */
+import { getExternalWorkflowHandle, log, patched, workflowInfo } from '@temporalio/workflow';
+import { customerGateWorkflowId } from '../ids';
+import { customerKey, stepKey } from '../keys';
+import {
+  releaseGateSignal,
+  type CartRecoveryInput,
+  type CheckoutSnapshot,
+  type TouchRecord,
+} from '../messages';
+import { reachesThreshold } from '../money';
+import type { RecoveryPolicy, Segment } from '../policy';
+import { isKnownTimeZone, nextSendableTime } from '../schedule';
+import { decideSegment, inControlGroup } from '../segment';
+import { cartActivities, type CartActivities } from './proxies';
+import {
+  cartChangedSinceAbandonment,
+  completedAsOrder,
+  emailBlocked,
+  endedEarlyAfterAbandonment,
+  notRecoverable,
+  orderOutcome,
+  plannedDueAt,
+} from './questions';
+import type { CartState } from './state';
+import { abandonedEvent, convertedEvent, outcomeEvent, ticketCreatedEvent, touchSentEvent } from './events';
+import { availableLines, issueInput, prepareInput, recoveryEmail, revokeInput } from './touch-inputs';
+import { CartWaits, type Step } from './waits';
+
+const MINUTE = 60_000;
+const DAY = 24 * 60 * MINUTE;
+/** After `completed_at` without an order webhook: how long to wait for the order (revenue). */
+const ORDER_GRACE_MS = 30 * MINUTE;
+/**
+ * Patch id (docs/workflow.md, "Changing workflow logic safely"): a cart whose sequence ends
+ * without an order after abandonment (capped, consent, stock, vendor refusal) keeps watching
+ * for a late order until its attribution window closes, so that order counts as a conversion.
+ * Carts that ended before this change finish as they did.
+ */
+const WATCH_LATE_ORDER_PATCH = 'watch-late-order-after-early-end';
+
+export class CartRun {
+  private readonly policy: RecoveryPolicy;
+  private readonly vendors: CartActivities;
+  private readonly waits: CartWaits;
+
+  constructor(
+    input: CartRecoveryInput,
+    readonly state: CartState,
+  ) {
+    this.policy = input.policy;
+    this.vendors = cartActivities(input.taskQueues);
+    this.waits = new CartWaits(state, input.policy, this.vendors.metrics);
+  }
+
+  readonly stopKnown = (): boolean => this.waits.stopKnown();
+
+  /** The run has an outcome or learned of a stop: the main loop finishes it. */
+  get over(): boolean {
+    return this.state.outcome !== null || this.stopKnown();
+  }
+
+  /** One step of whichever stage the cart is in. */
+  async step(): Promise<void> {
+    if (this.state.stage === 'watching') await this.watch();
+    else if (this.state.stage === 'sequence') await this.sequenceStep();
+    else if (this.state.stage === 'attribution') await this.attributionStep();
+  }
+
+  shouldContinueAsNew(): boolean {
+    const info = workflowInfo();
+    return info.continueAsNewSuggested || info.historyLength >= this.policy.continueAsNewAfterEvents;
+  }
+
+  flush(): Promise<void> {
+    return this.waits.flush();
+  }
+
+  /** Wait until the checkout has been quiet for `abandonAfter`, then decide if it is abandoned. */
+  private async watch(): Promise<void> {
+    const { state, policy } = this;
+    if (state.lastActivityAt === null) {
+      // Started by an order, consent or deletion before any checkout snapshot: wait for one.
+      const seq = state.activitySeq;
+      const woke = await this.waits.waitUntil(
+        Date.now() + policy.attributionWindowMs,
+        () => state.activitySeq !== seq || this.stopKnown(),
+        'waiting for the checkout',
+      );
+      if (!woke) state.outcome = 'no_email';
+      return;
+    }
+    const quietUntil = Date.parse(state.lastActivityAt) + policy.abandonAfterMs;
+    if (Date.now() < quietUntil) {
+      // Activity does not wake us: when the timer fires we re-read lastActivityAt and wait the
+      // remainder, so a busy checkout costs one timer per window, not one per edit.
+      await this.waits.waitUntil(quietUntil + this.jitter(), this.stopKnown, 'abandonment check');
+      return;
+    }
+    const problem = notRecoverable(state);
+    if (problem) {
+      // No email or an empty cart: nothing to send, but the customer may come back and add it.
+      const seq = state.activitySeq;
+      const until = Date.parse(state.lastActivityAt) + policy.attributionWindowMs;
+      const woke = await this.waits.waitUntil(
+        until,
+        () => state.activitySeq !== seq || this.stopKnown(),
+        'waiting for an email or items',
+      );
+      if (!woke) state.outcome = problem;
+      return;
+    }
+    state.abandonedAt = nowIso();
+    state.firstAbandonedAt ??= state.abandonedAt;
+    state.stage = 'sequence';
+    state.nextTouch = null;
+  }
+
+  /** One step of the sequence: the once-per-checkout decisions, then wait for or send a touch. */
+  private async sequenceStep(): Promise<void> {
+    const { state, policy } = this;
+    if (cartChangedSinceAbandonment(state)) {
+      // The customer is back: detection starts again; touches already sent stay sent.
+      state.stage = 'watching';
+      state.abandonedAt = null;
+      state.nextTouch = null;
+      return;
+    }
+    const snapshot = state.snapshot!;
+    const email = snapshot.email!;
+
+    if (state.facts === null) {
+      const enriched = await this.waits.vendorStep(
+        () =>
+          this.vendors.klaviyoProfiles.enrichCustomer({
+            key: stepKey(state.shop, state.checkoutToken, 'enrich'),
+            shop: state.shop,
+            email,
+          }),
+        { cancelOnStop: true },
+      );
+      if (enriched.kind === 'ended') state.outcome = enriched.outcome;
+      if (enriched.kind !== 'ok') return;
+      state.facts = enriched.value;
+    }
+    if (state.segmentDecidedAt !== state.abandonedAt) {
+      state.segment = decideSegment(
+        {
+          cartValue: snapshot.totalPrice,
+          currency: snapshot.currency,
+          vip: state.facts.vip,
+          ordersCount: state.facts.ordersCount,
+        },
+        policy.premiumThresholds,
+      );
+      state.segmentDecidedAt = state.abandonedAt;
+    }
+    const segment = state.segment!;
+    state.controlGroup ??= inControlGroup(state.shop, state.checkoutToken, policy.controlGroupPercent);
+    if (!state.abandonedRecorded) {
+      state.outbox.push(abandonedEvent(state, segment));
+      state.abandonedRecorded = true;
+    }
+    // The hand-off to support is not marketing: it does not wait for consent or the cap.
+    if (
+      !state.ticketDone &&
+      !state.controlGroup &&
+      reachesThreshold(snapshot.totalPrice, snapshot.currency, policy.ticketThresholds)
+    ) {
+      await this.createTicket(snapshot, segment);
+      if (this.stopKnown()) return;
+    }
+    const blocked = emailBlocked(state, policy);
+    if (blocked) {
+      state.outcome = state.touches.length > 0 ? 'consent_withdrawn' : blocked;
+      return;
+    }
+    if (state.gate === null) {
+      const granted = await this.acquireGate(email);
+      if (granted.kind === 'ended') state.outcome = granted.outcome;
+      if (granted.kind !== 'ok') return;
+      if (!granted.value) {
+        state.outcome = 'frequency_capped';
+        return;
+      }
+    }
+
+    const touch = state.touches.length + 1;
+    if (touch > policy.touchDelaysMs.length) {
+      await this.releaseGate();
+      state.stage = 'attribution';
+      return;
+    }
+    const due = this.touchDueAt(touch);
+    if (Date.now() < due) {
+      await this.waits.waitUntil(
+        due,
+        () => this.stopKnown() || cartChangedSinceAbandonment(state) || emailBlocked(state, policy) !== null,
+        `touch ${touch} due`,
+      );
+      return;
+    }
+    await this.sendTouch(touch, segment);
+  }
+
+  private async sendTouch(touch: number, segment: Segment): Promise<void> {
+    const { state, policy } = this;
+    const percent = policy.discountLadders[segment][touch - 1] ?? 0;
+    if (state.controlGroup) {
+      // Held out: no vendor call at all, but the touch time is recorded so that conversions
+      // are attributed the same way as in the treated group.
+      this.recordTouch({ touch, sentAt: nowIso(), discountPercent: percent, code: null, suppressed: true });
+      return;
+    }
+    const previous = state.codes.filter((c) => !c.revoked).at(-1) ?? null;
+    const issue = issueInput(state, policy, touch, percent, Date.now());
+    const prepared = await this.waits.vendorStep(
+      () => this.vendors.shopify.prepareTouch(prepareInput(state, touch, issue, previous)),
+      { cancelOnStop: false },
+    );
+    if (prepared.kind === 'ended') state.outcome = prepared.outcome;
+    if (prepared.kind !== 'ok') return;
+    const { code, revoked } = prepared.value;
+    if (revoked && previous) previous.revoked = true;
+    if (code)
+      state.codes.push({ touch, id: code.id, code: code.code, expiresAt: code.expiresAt, revoked: false });
+    const available = availableLines(state, prepared.value);
+    if (available.length === 0) {
+      state.outcome = 'out_of_stock';
+      return;
+    }
+    // The order may have arrived during the Shopify step: re-check before the email.
+    if (this.stopKnown() || emailBlocked(state, policy) !== null || cartChangedSinceAbandonment(state))
+      return;
+
+    const email = recoveryEmail(
+      state,
+      policy,
+      touch,
+      segment,
+      prepared.value,
+      available,
+      code ? { discount: code, percent } : null,
+    );
+    const sent = await this.waits.vendorStep(() => this.vendors.klaviyo.sendRecoveryEmail(email), {
+      cancelOnStop: true,
+    });
+    if (sent.kind === 'ended') state.outcome = sent.outcome;
+    if (sent.kind !== 'ok') return;
+    this.recordTouch({
+      touch,
+      sentAt: nowIso(),
+      discountPercent: code ? percent : 0,
+      code: code?.code ?? null,
+    });
+  }
+
+  private recordTouch(record: TouchRecord) {
+    const state = this.state;
+    state.touches.push(record);
+    state.nextTouch = null;
+    if (!record.suppressed) state.outbox.push(touchSentEvent(state, record));
+  }
+
+  /** All touches are out: wait out the attribution window for a late order. */
+  private async attributionStep(): Promise<void> {
+    await this.releaseGate();
+    const last = this.state.touches.at(-1);
+    const until = (last ? Date.parse(last.sentAt) : Date.now()) + this.policy.attributionWindowMs;
+    const woke = await this.waits.waitUntil(until, this.stopKnown, 'attribution window');
+    if (!woke) this.state.outcome = this.state.controlGroup ? 'control_group_not_recovered' : 'not_recovered';
+  }
+
+  /**
+   * The sequence ended early, but "an order for the checkout, at any point, is counted as a
+   * conversion": stop everything that is marketing (live codes, the customer's gate) and wait
+   * out the attribution window for the order. The outcome stays what ended the sequence.
+   */
+  private async watchForLateOrder(): Promise<void> {
+    await this.revokeOutstandingCodes();
+    await this.releaseGate();
+    this.state.stage = 'attribution';
+    const last = this.state.touches.at(-1);
+    const from = last ? last.sentAt : this.state.abandonedAt!;
+    await this.waits.waitUntil(
+      Date.parse(from) + this.policy.attributionWindowMs,
+      this.stopKnown,
+      'watching for a late order',
+    );
+  }
+
+  /** Record the outcome, clean up codes and the gate, and flush: the workflow can complete. */
+  async finish(): Promise<void> {
+    const { state, policy } = this;
+    if (endedEarlyAfterAbandonment(state) && patched(WATCH_LATE_ORDER_PATCH)) {
+      await this.watchForLateOrder();
+    }
+    if (state.outcome === null && !state.order && state.completedAt && !state.deletedAt) {
+      // Shopify marked the checkout completed; the order webhook (revenue) is usually close.
+      await this.waits.waitUntil(
+        Date.now() + ORDER_GRACE_MS,
+        () => state.order !== null,
+        'waiting for the order',
+      );
+    }
+    if (state.outcome === null) {
+      state.outcome = state.order
+        ? orderOutcome(state, policy, state.order.at)
+        : state.completedAt
+          ? 'completed_at_checkout'
+          : 'deleted';
+    }
+    const conversion =
+      state.order ?? (state.outcome === 'completed_at_checkout' ? completedAsOrder(state) : null);
+    if (conversion) state.outbox.push(convertedEvent(state, policy, conversion));
+    await this.revokeOutstandingCodes();
+    await this.releaseGate();
+    state.outbox.push(outcomeEvent(state, nowIso()));
+    state.stage = 'done';
+    state.nextTouch = null;
+    await this.flush();
+  }
+
+  /** When touch `touch` is due: delay after the last activity, jitter, then out of quiet hours. */
+  private touchDueAt(touch: number): number {
+    const { state, policy } = this;
+    const planned = plannedDueAt(state, touch);
+    if (planned !== null) return planned;
+    const activityAt = state.lastActivityAt!;
+    const raw = Date.parse(activityAt) + policy.touchDelaysMs[touch - 1]! + this.jitter();
+    const zone = isKnownTimeZone(state.facts?.timezone) ? state.facts.timezone : policy.shopTimezone;
+    const due = Math.max(nextSendableTime(raw, zone, policy.quietHours), Date.now());
+    state.nextTouch = { touch, dueAt: new Date(due).toISOString(), forActivityAt: activityAt };
+    return due;
+  }
+
+  private jitter(): number {
+    // Math.random is seeded per run by Temporal: deterministic on replay.
+    return Math.floor(Math.random() * this.policy.timerJitterMs);
+  }
+
+  private async acquireGate(email: string): Promise<Step<boolean>> {
+    const { state, policy } = this;
+    const key = customerKey(email);
+    const gateId = customerGateWorkflowId(state.shop, key);
+    const lastDelay = policy.touchDelaysMs.at(-1)!;
+    const grant = await this.waits.vendorStep(
+      () =>
+        this.vendors.gate.acquireCustomerGate({
+          key: stepKey(state.shop, state.checkoutToken, 'gate'),
+          gateWorkflowId: gateId,
+          taskQueue: workflowInfo().taskQueue,
+          // Bounds the hold if this cart is terminated and never releases (see customer-gate.ts).
+          executionTimeoutMs: 2 * lastDelay + 2 * DAY + policy.cooldownMs,
+          gate: {
+            shop: state.shop,
+            customerKey: key,
+            holder: state.workflowId,
+            cooldownMs: policy.cooldownMs,
+          },
+        }),
+      { cancelOnStop: true },
+    );
+    if (grant.kind !== 'ok') return grant;
+    if (grant.value.granted) state.gate = { workflowId: gateId, held: true };
+    return { kind: 'ok', value: grant.value.granted };
+  }
+
+  private async releaseGate(): Promise<void> {
+    const gate = this.state.gate;
+    if (!gate?.held) return;
+    gate.held = false;
+    try {
+      await getExternalWorkflowHandle(gate.workflowId).signal(releaseGateSignal, {
+        holder: this.state.workflowId,
+      });
+    } catch (err) {
+      // The gate already ended (its execution timeout): nothing is held any more.
+      log.warn('customer gate release not delivered', { gate: gate.workflowId, err });
+    }
+  }
+
+  private async createTicket(snapshot: CheckoutSnapshot, segment: Segment): Promise<void> {
+    const state = this.state;
+    try {
+      const { ticketId } = await this.vendors.gorgias.createSupportTicket({
+        key: stepKey(state.shop, state.checkoutToken, 'ticket'),
+        shop: state.shop,
+        checkout: snapshot,
+        segment,
+      });
+      state.ticketId = ticketId;
+      state.outbox.push(ticketCreatedEvent(state, ticketId, nowIso()));
+    } catch (err) {
+      // A hand-off that cannot be made must not stop the emails; it is logged for support.
+      log.error('support ticket not created', { workflowId: state.workflowId, err });
+    }
+    state.ticketDone = true;
+  }
+
+  private async revokeOutstandingCodes(): Promise<void> {
+    const now = Date.now();
+    // An expired code cannot be used any more: revoking it would be a wasted call.
+    const outstanding = this.state.codes.filter((c) => !c.revoked && Date.parse(c.expiresAt) > now);
+    await Promise.all(
+      outstanding.map(async (code) => {
+        try {
+          await this.vendors.shopifyCleanup.revokeDiscountCode(revokeInput(this.state, code));
+          code.revoked = true;
+        } catch (err) {
+          log.error('discount code not revoked (it expires on its own)', {
+            workflowId: this.state.workflowId,
+            touch: code.touch,
+            err,
+          });
+        }
+      }),
+    );
+  }
+}
+
+function nowIso(): string {
+  return new Date(Date.now()).toISOString();
+}
