@@ -10,8 +10,8 @@
  */
 import path from 'node:path';
 import { z } from 'zod';
-import { parseDuration } from './duration';
-import { DEFAULT_POLICY, DEMO_POLICY, policyProblems, type RecoveryPolicy } from './workflows/policy';
+import { parseDuration } from '../duration';
+import { DEFAULT_POLICY, DEMO_POLICY, policyProblems, type RecoveryPolicy } from '../workflows/policy';
 
 export class ConfigError extends Error {
   constructor(readonly problems: string[]) {
