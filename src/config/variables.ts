@@ -122,11 +122,6 @@ const timezone = z.string().refine(
   },
   { message: 'expected an IANA time zone such as America/New_York' },
 );
-const hourOfDay = z.coerce
-  .number({ message: 'expected an hour 0..23' })
-  .int()
-  .min(0, 'expected an hour 0..23')
-  .max(23, 'expected an hour 0..23');
 const csv = z.string().transform((v) =>
   v
     .split(',')
@@ -888,23 +883,6 @@ export function loadConfigOrExit(env: Env = process.env): Config {
     throw err;
   }
 }
-
-// Re-exported for modules that validate their own composite values (e.g. vendor settings).
-export const schemas = {
-  bool,
-  port,
-  positiveInt,
-  positiveNumber,
-  nonEmpty,
-  duration,
-  durationList,
-  percentList,
-  moneyByCurrency,
-  url,
-  timezone,
-  hourOfDay,
-  csv,
-};
 
 /**
  * The recovery policy: a preset (default or demo) with every RECOVERY_* value that is set laid
