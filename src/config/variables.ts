@@ -10,7 +10,37 @@
  */
 import path from 'node:path';
 import { z } from 'zod';
-import { parseDuration } from '../duration';
+import {
+  bool,
+  byteSize,
+  csv,
+  duration,
+  durationList,
+  gorgiasSubdomain,
+  hostPort,
+  locale,
+  moneyByCurrency,
+  myshopifyDomain,
+  nonEmpty,
+  percentList,
+  port,
+  positiveInt,
+  positiveNumber,
+  quietHours,
+  shopifyApiVersion,
+  timezone,
+  url,
+  wholePercent,
+} from './schemas';
+import {
+  dashboardPassword,
+  dashboardToken,
+  discountCodeSecret,
+  klaviyoPrivateApiKey,
+  linkSigningSecret,
+  payloadKeys,
+  shopSecrets,
+} from './secrets';
 import { DEFAULT_POLICY, DEMO_POLICY, policyProblems, type RecoveryPolicy } from '../workflows/policy';
 
 export class ConfigError extends Error {
@@ -21,144 +51,6 @@ export class ConfigError extends Error {
 }
 
 type Env = Record<string, string | undefined>;
-
-const bool = z
-  .enum(['true', 'false', '1', '0', 'yes', 'no'], { message: 'expected true or false' })
-  .transform((v) => v === 'true' || v === '1' || v === 'yes');
-const port = z.coerce
-  .number({ message: 'expected a TCP port number' })
-  .int('expected a whole number')
-  .min(1, 'expected a port between 1 and 65535')
-  .max(65535, 'expected a port between 1 and 65535');
-const positiveInt = z.coerce
-  .number({ message: 'expected a number' })
-  .int('expected a whole number')
-  .positive('expected a number above 0');
-const positiveNumber = z.coerce
-  .number({ message: 'expected a number' })
-  .positive('expected a number above 0');
-const nonEmpty = z.string().trim().min(1, 'expected a non-empty value');
-const duration = z.string().transform((v, ctx) => {
-  const ms = parseDuration(v);
-  if (ms === undefined) {
-    ctx.addIssue({ code: 'custom', message: 'expected a duration such as 90s, 15m, 1h, 7d or 1h30m' });
-    return z.NEVER;
-  }
-  return ms;
-});
-const durationList = z.string().transform((v, ctx) => {
-  const parts = v.split(',').map((p) => parseDuration(p.trim()));
-  if (parts.length === 0 || parts.some((p) => p === undefined)) {
-    ctx.addIssue({
-      code: 'custom',
-      message: 'expected a comma-separated list of durations, e.g. 1h,6h,24h,72h',
-    });
-    return z.NEVER;
-  }
-  return parts as number[];
-});
-const percentList = z.string().transform((v, ctx) => {
-  const parts = v.split(',').map((p) => Number(p.trim()));
-  if (parts.some((p) => !Number.isInteger(p) || p < 0 || p > 100)) {
-    ctx.addIssue({
-      code: 'custom',
-      message: 'expected a comma-separated list of whole percentages 0..100, e.g. 10,10,15,20',
-    });
-    return z.NEVER;
-  }
-  return parts;
-});
-/** `USD:200,EUR:180` -> { USD: '200', EUR: '180' }; amounts stay decimal strings (money is never a float). */
-const moneyByCurrency = z.string().transform((v, ctx) => {
-  const out: Record<string, string> = {};
-  for (const entry of v
-    .split(',')
-    .map((e) => e.trim())
-    .filter(Boolean)) {
-    const m = /^([A-Z]{3}):(\d+(?:\.\d{1,2})?)$/.exec(entry);
-    if (!m) {
-      ctx.addIssue({
-        code: 'custom',
-        message: `expected CUR:amount pairs such as USD:200,EUR:180 (got "${entry}")`,
-      });
-      return z.NEVER;
-    }
-    out[m[1]!] = m[2]!;
-  }
-  return out;
-});
-const url = z.url({ message: 'expected an absolute URL such as https://example.com' });
-const hostPort = z.string().regex(/^[^\s:/]+:\d{1,5}$/, 'expected host:port, e.g. temporal.example.com:7233');
-/** `id:base64key,...`: the first key seals, all of them open (see payload-encryption.ts). */
-const payloadKeys = z.string().transform((v, ctx) => {
-  const keys: { id: string; key: Buffer }[] = [];
-  for (const entry of v.split(',').map((e) => e.trim())) {
-    const match = /^([A-Za-z0-9_.-]{1,64}):([A-Za-z0-9+/=]+)$/.exec(entry);
-    const key = match ? Buffer.from(match[2]!, 'base64') : undefined;
-    if (!match || key?.length !== 32) {
-      ctx.addIssue({
-        code: 'custom',
-        message:
-          'expected a comma-separated list of <key id>:<32 bytes in base64>, the active key first (e.g. `2026-11:$(openssl rand -base64 32)`)',
-      });
-      return z.NEVER;
-    }
-    if (keys.some((k) => k.id === match[1])) {
-      ctx.addIssue({ code: 'custom', message: `expected each key id once (${match[1]} repeats)` });
-      return z.NEVER;
-    }
-    keys.push({ id: match[1]!, key: key });
-  }
-  return keys;
-});
-const timezone = z.string().refine(
-  (tz) => {
-    try {
-      new Intl.DateTimeFormat('en-US', { timeZone: tz });
-      return true;
-    } catch {
-      return false;
-    }
-  },
-  { message: 'expected an IANA time zone such as America/New_York' },
-);
-const csv = z.string().transform((v) =>
-  v
-    .split(',')
-    .map((s) => s.trim())
-    .filter(Boolean),
-);
-/** `1mb`, `512kb`, `2048` (bytes) -> a byte count. */
-const byteSize = z.string().transform((v, ctx) => {
-  const m = /^\s*(\d+)\s*(b|kb|mb)?\s*$/i.exec(v);
-  const bytes = m
-    ? Number(m[1]) * ({ b: 1, kb: 1024, mb: 1024 * 1024 }[(m[2] ?? 'b').toLowerCase()] ?? 1)
-    : 0;
-  if (!m || bytes <= 0) {
-    ctx.addIssue({ code: 'custom', message: 'expected a size above 0 such as 512kb, 1mb or 65536 (bytes)' });
-    return z.NEVER;
-  }
-  return bytes;
-});
-/** `a.myshopify.com=s1,a.myshopify.com=s2,b.myshopify.com=s3` -> { shop: [secrets] } (a shop repeats during a rotation). */
-const shopSecrets = z.string().transform((v, ctx) => {
-  const out: Record<string, string[]> = {};
-  for (const entry of v
-    .split(',')
-    .map((e) => e.trim())
-    .filter(Boolean)) {
-    const at = entry.indexOf('=');
-    const shop = entry.slice(0, at).trim().toLowerCase();
-    const secret = entry.slice(at + 1).trim();
-    if (at <= 0 || !/^[a-z0-9][a-z0-9.-]*$/.test(shop) || !secret) {
-      // The entry itself is not shown: it holds a secret.
-      ctx.addIssue({ code: 'custom', message: 'expected shop-domain=secret pairs, comma-separated' });
-      return z.NEVER;
-    }
-    (out[shop] ??= []).push(secret);
-  }
-  return out;
-});
 
 interface Variable {
   schema: z.ZodType;
@@ -307,24 +199,12 @@ export const variables = {
     doc: 'Timeout of one HTTP call to Klaviyo, Shopify or Gorgias; a timed-out call is retried by Temporal.',
   },
   EMAIL_LOCALE: {
-    schema: z.string().refine(
-      (tag) => {
-        try {
-          return Intl.NumberFormat.supportedLocalesOf([tag]).length > 0;
-        } catch {
-          return false;
-        }
-      },
-      { message: 'expected a BCP 47 locale such as en-US or de-DE' },
-    ),
+    schema: locale,
     default: 'en-US',
     doc: 'Locale of the preformatted prices and dates in the email properties (`total_formatted`, ...).',
   },
   KLAVIYO_PRIVATE_API_KEY: {
-    schema: z
-      .string()
-      .trim()
-      .regex(/^pk_[A-Za-z0-9]{10,}$/, 'expected a Klaviyo private API key (pk_...)'),
+    schema: klaviyoPrivateApiKey,
     secret: true,
     doc: 'Klaviyo private API key (scopes: events:write, profiles:read, segments:read, accounts:read). Unset: the sandbox.',
   },
@@ -349,14 +229,7 @@ export const variables = {
     doc: 'Klaviyo segment whose members are VIP (checked in addition to the CLV threshold).',
   },
   SHOPIFY_SHOP_DOMAIN: {
-    schema: z
-      .string()
-      .trim()
-      .toLowerCase()
-      .regex(
-        /^[a-z0-9][a-z0-9-]*\.myshopify\.com$/,
-        "expected the shop's myshopify.com domain, e.g. mystore.myshopify.com",
-      ),
+    schema: myshopifyDomain,
     doc: "The shop's myshopify.com domain (the Admin API does not answer on custom domains).",
   },
   SHOPIFY_ADMIN_ACCESS_TOKEN: {
@@ -365,13 +238,7 @@ export const variables = {
     doc: 'Admin API access token (scopes: write_discounts, read_products, read_inventory). Unset: the sandbox.',
   },
   SHOPIFY_API_VERSION: {
-    schema: z
-      .string()
-      .trim()
-      .regex(/^\d{4}-(01|04|07|10)$/, 'expected a Shopify API version such as 2025-10')
-      .refine((v) => v >= '2025-10', {
-        message: 'expected 2025-10 or later (discount codes are targeted with `context`, added in 2025-10)',
-      }),
+    schema: shopifyApiVersion,
     default: '2025-10',
     doc: 'Shopify Admin GraphQL API version.',
   },
@@ -380,24 +247,12 @@ export const variables = {
     doc: 'Admin API base URL (default https://<SHOPIFY_SHOP_DOMAIN>); for tests and proxies.',
   },
   DISCOUNT_CODE_SECRET: {
-    schema: z.string().min(16, 'expected at least 16 characters (e.g. `openssl rand -hex 32`)'),
+    schema: discountCodeSecret,
     secret: true,
     doc: 'Secret from which discount codes are derived (HMAC of the touch key), so a retry finds the code it created. Required when Shopify is live; never change it while carts are in flight.',
   },
   GORGIAS_DOMAIN: {
-    schema: z
-      .string()
-      .trim()
-      .toLowerCase()
-      .transform((v) => v.replace(/\.gorgias\.com$/, ''))
-      .pipe(
-        z
-          .string()
-          .regex(
-            /^[a-z0-9][a-z0-9-]*$/,
-            'expected your Gorgias subdomain, e.g. mystore (for mystore.gorgias.com)',
-          ),
-      ),
+    schema: gorgiasSubdomain,
     doc: 'Gorgias account subdomain (mystore for mystore.gorgias.com).',
   },
   GORGIAS_USERNAME: {
@@ -460,9 +315,7 @@ export const variables = {
 
   // Metrics: tracked links, dashboard, engagement sync (docs/metrics.md)
   LINK_SIGNING_SECRET: {
-    schema: z
-      .string()
-      .min(32, 'expected a random secret of at least 32 characters (e.g. `openssl rand -hex 32`)'),
+    schema: linkSigningSecret,
     secret: true,
     doc: 'Signs the tracked links (/r/<token>) in emails. Required outside development; in development a secret is generated once into DATA_DIR.',
   },
@@ -478,13 +331,13 @@ export const variables = {
     doc: 'required: DASHBOARD_TOKEN or DASHBOARD_USER/DASHBOARD_PASSWORD must be set, or the API refuses to start; local: no credentials, answers only clients on this machine (NODE_ENV=development only); disabled: no /dashboard or /api/metrics. Default: required when credentials are set or outside development, local otherwise.',
   },
   DASHBOARD_TOKEN: {
-    schema: z.string().min(16, 'expected a token of at least 16 characters'),
+    schema: dashboardToken,
     secret: true,
     doc: 'Bearer token for /dashboard and /api/metrics (`Authorization: Bearer <token>`, or ?token= once, kept in a cookie).',
   },
   DASHBOARD_USER: { schema: nonEmpty, doc: 'Basic-auth user name for /dashboard and /api/metrics.' },
   DASHBOARD_PASSWORD: {
-    schema: z.string().min(12, 'expected a password of at least 12 characters'),
+    schema: dashboardPassword,
     secret: true,
     doc: 'Basic-auth password for /dashboard and /api/metrics (with DASHBOARD_USER).',
   },
@@ -557,17 +410,7 @@ export const variables = {
     doc: 'An order within this time after a touch is attributed to it; the workflow waits this long after the last touch (default 5d; demo 5m).',
   },
   RECOVERY_QUIET_HOURS: {
-    schema: z.string().transform((v, ctx) => {
-      if (v.trim() === 'off') return { startHour: 0, endHour: 0 };
-      const m = /^(\d{1,2})-(\d{1,2})$/.exec(v.trim());
-      const start = m ? Number(m[1]) : NaN;
-      const end = m ? Number(m[2]) : NaN;
-      if (!(start >= 0 && start <= 23 && end >= 0 && end <= 23) || start === end) {
-        ctx.addIssue({ code: 'custom', message: 'expected local hours start-end such as 21-8, or off' });
-        return z.NEVER;
-      }
-      return { startHour: start, endHour: end };
-    }),
+    schema: quietHours,
     doc: 'Local hours [start, end) in which no email goes out; a touch due then moves to the end hour (default 21-8; demo off).',
   },
   RECOVERY_SHOP_TIMEZONE: {
@@ -575,11 +418,7 @@ export const variables = {
     doc: "Time zone for quiet hours when the customer's is unknown (default UTC).",
   },
   RECOVERY_CONTROL_GROUP_PERCENT: {
-    schema: z.coerce
-      .number({ message: 'expected a whole percentage 0..100' })
-      .int('expected a whole percentage 0..100')
-      .min(0, 'expected a whole percentage 0..100')
-      .max(100, 'expected a whole percentage 0..100'),
+    schema: wholePercent,
     doc: 'Share of abandoned carts held out as a control group: tracked, never emailed (default 0).',
   },
   RECOVERY_TIMER_JITTER: {
