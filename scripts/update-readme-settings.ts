@@ -1,5 +1,5 @@
 /**
- * Rewrites the settings table in README.md from the `variables` table of src/config.ts, so the
+ * Rewrites the settings table in README.md from the `variables` table of src/config/variables.ts, so the
  * documented settings are exactly the ones the system reads. `npm run docs`; a test fails when
  * the README is stale.
  */

@@ -59,7 +59,7 @@ describe('docker-compose.yml', () => {
     assert.deepEqual(ours.map(([n]) => n).sort(), ['api', 'worker']);
     for (const [name, service] of ours) {
       const unknown = envNames(service).filter((v) => !known.has(v));
-      assert.deepEqual(unknown, [], `${name} passes variables unknown to src/config.ts`);
+      assert.deepEqual(unknown, [], `${name} passes variables unknown to src/config/variables.ts`);
       assert.ok(envNames(service).includes('TEMPORAL_ADDRESS'), `${name} connects to the compose Temporal`);
     }
   });

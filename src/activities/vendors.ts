@@ -1,6 +1,6 @@
 /**
  * Wiring of the vendor activities (Klaviyo, Shopify Admin, Gorgias): the live client when the
- * vendor is configured, the local sandbox otherwise. Which one is decided by src/config.ts (a
+ * vendor is configured, the local sandbox otherwise. Which one is decided by src/config/views.ts (a
  * half-configured vendor never gets here: it is a configuration error), and the activities on
  * top are the same code either way, so the sandbox checks and dedupes exactly like production.
  */

@@ -1,7 +1,7 @@
 /**
  * Access to the dashboard and its JSON API: a bearer token (DASHBOARD_TOKEN) or basic auth
  * (DASHBOARD_USER / DASHBOARD_PASSWORD). Without credentials the dashboard runs only in local
- * mode (DASHBOARD_AUTH=local, the default of NODE_ENV=development; config.ts refuses it
+ * mode (DASHBOARD_AUTH=local, the default of NODE_ENV=development; src/config/load.ts refuses it
  * elsewhere), which answers clients on this machine only, so a laptop running `npm start` on a
  * café network does not publish its shop's figures.
  */
