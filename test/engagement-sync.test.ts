@@ -5,7 +5,7 @@ import { ActivityFailure, ApplicationFailure, WorkflowFailedError } from '@tempo
 import { openDatabase, type Database } from '../src/db';
 import { openMetricsStore, type MetricsStore } from '../src/metrics/store';
 import { createLinkSigner, createTrackedLinks } from '../src/metrics/links';
-import { createKlaviyoEngagementSource } from '../src/metrics/klaviyo-engagement';
+import { createKlaviyoEngagementSource } from '../src/vendors/klaviyo/engagement';
 import { createEngagementActivities } from '../src/activities/engagement';
 import type { EngagementSyncResult } from '../src/workflows/engagement-sync';
 import { createTimeSkippingEnv, uniqueId, workflowBundle } from './helpers/temporal';

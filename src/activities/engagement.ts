@@ -7,7 +7,7 @@
 import { Context } from '@temporalio/activity';
 import { logger } from '../logger';
 import { tokenInUrl, type LinkSigner } from '../metrics/links';
-import type { KlaviyoEngagementEvent, KlaviyoEngagementSource } from '../metrics/klaviyo-engagement';
+import type { KlaviyoEngagementEvent, KlaviyoEngagementSource } from '../vendors/klaviyo/engagement';
 import type { MetricsStore, TouchRef } from '../metrics/store';
 import type {
   EngagementSyncActivities,

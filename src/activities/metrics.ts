@@ -7,7 +7,7 @@ import { ApplicationFailure } from '@temporalio/common';
 import type { Config } from '../config';
 import { logger } from '../logger';
 import { openDatabase } from '../db';
-import { createKlaviyoEngagementSource } from '../metrics/klaviyo-engagement';
+import { createKlaviyoEngagementSource } from '../vendors/klaviyo/engagement';
 import { createLinkSigner, createTrackedLinks, resolveLinkSecret, type TrackedLinks } from '../metrics/links';
 import { InvalidMetricError, openMetricsStore, type MetricsStore } from '../metrics/store';
 import type { EngagementSyncActivities, LocalActivities } from '../workflows/contracts';

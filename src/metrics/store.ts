@@ -28,8 +28,6 @@ export class InvalidMetricError extends Error {
 
 export type RecordResult = 'recorded' | 'duplicate';
 
-export type { EngagementKind };
-
 /** An open or click joined to one of our touches. `sourceId` is unique within `source`. */
 export interface EngagementFact {
   source: string;

@@ -9,9 +9,9 @@
  */
 import { EventsApi, MetricsApi, type GetEventResponseCollectionCompoundDocument } from 'klaviyo-api';
 import { ApplicationFailure } from '@temporalio/common';
-import { classifyTransport, unexpected, viewHttpError, type VendorErrorFacts } from '../vendors/failures';
-import { KLAVIYO_CREDENTIAL, TimedApiKeySession } from '../vendors/klaviyo/client';
-import type { EngagementKind } from './store';
+import { classifyTransport, unexpected, viewHttpError, type VendorErrorFacts } from '../failures';
+import { KLAVIYO_CREDENTIAL, TimedApiKeySession } from './client';
+import type { EngagementKind } from '../../workflows/contracts';
 
 export const KLAVIYO_ENGAGEMENT_METRICS: Record<EngagementKind, string> = {
   open: 'Opened Email',
