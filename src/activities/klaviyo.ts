@@ -3,7 +3,12 @@
  * metric, which the merchant's Klaviyo flow turns into an email). They run against a
  * `KlaviyoClient`: the live SDK client or the local sandbox, with the same checks either way.
  */
-import type { CustomerFacts, EnrichCustomerInput, KlaviyoActivities, RecoveryEmail } from '../workflows/contracts';
+import type {
+  CustomerFacts,
+  EnrichCustomerInput,
+  KlaviyoActivities,
+  RecoveryEmail,
+} from '../workflows/contracts';
 import type { KlaviyoClient, KlaviyoProfile } from '../vendors/klaviyo/client';
 import { recoveryEmailProperties } from '../vendors/klaviyo/email-properties';
 import {

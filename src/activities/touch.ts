@@ -3,7 +3,12 @@
  * code swap). Composed from the vendor activities, so it carries their idempotency: every call
  * inside has its own business key and a retry finds what the previous attempt created.
  */
-import type { PreparedTouch, PrepareTouchInput, ShopifyActivities, TouchActivities } from '../workflows/contracts';
+import type {
+  PreparedTouch,
+  PrepareTouchInput,
+  ShopifyActivities,
+  TouchActivities,
+} from '../workflows/contracts';
 
 export async function prepareTouch(
   shopify: ShopifyActivities,
