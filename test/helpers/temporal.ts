@@ -45,7 +45,8 @@ export async function createTimeSkippingEnv(): Promise<TestWorkflowEnvironment> 
  *
  * The test server holds a time-skipping lock for each outstanding workflow task and activity,
  * and terminating a workflow never releases them (TestWorkflowMutableStateImpl: terminate does
- * not touch them, and their later completion is refused as "Completed workflow"). So each
+ * not touch them, and their later completion is refused as "Completed workflow"; upstream bug
+ * https://github.com/temporalio/sdk-java/issues/1138). So each
  * workflow is first left to settle (nothing outstanding), then terminated. Settling cannot close
  * the race, though: the clock runs in real time even while skipping is locked, and a timer that
  * falls due between the check and the terminate (a gate's cooldown ending a few milliseconds
