@@ -14,17 +14,3 @@ export function parseDuration(text: string): number | undefined {
   }
   return Math.round(total);
 }
-
-export function formatDuration(ms: number): string {
-  if (ms === 0) return '0';
-  const parts: string[] = [];
-  let rest = ms;
-  for (const unit of ['d', 'h', 'm', 's', 'ms'] as const) {
-    const size = UNIT_MS[unit]!;
-    if (rest >= size) {
-      parts.push(`${Math.floor(rest / size)}${unit}`);
-      rest %= size;
-    }
-  }
-  return parts.join('');
-}

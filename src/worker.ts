@@ -9,7 +9,7 @@
 import fs from 'node:fs';
 import { Worker, type NativeConnection, type WorkerOptions } from '@temporalio/worker';
 import { loadConfigOrExit, type Config } from './config';
-import { activitiesByQueue, buildActivityDeps, type QueueKind } from './activities';
+import { buildActivityDeps, type ActivityQueue } from './activities';
 import { connectWorkerConnection } from './temporal/connection';
 import { taskQueues } from './temporal/task-queues';
 import { logger } from './logger';
@@ -40,7 +40,7 @@ export interface RunningWorker {
 export async function startWorkers(config: Config, connection?: NativeConnection): Promise<RunningWorker> {
   const conn = connection ?? (await connectWorkerConnection(config));
   const wired = await buildActivityDeps(config);
-  const groups = activitiesByQueue(wired.activities);
+  const groups = wired.activities;
   const queues = taskQueues(config);
   const dataConverter = dataConverterFor(config.temporal.payloadKeys);
   const common = {
@@ -50,14 +50,14 @@ export async function startWorkers(config: Config, connection?: NativeConnection
     shutdownGraceTime: config.worker.shutdownGraceMs,
     maxConcurrentActivityTaskExecutions: config.worker.maxConcurrentActivityTaskExecutions,
   };
-  const rates: Record<Exclude<QueueKind, 'local'>, number> = config.pacing;
+  const rates: Record<Exclude<ActivityQueue, 'workflows'>, number> = config.pacing;
 
   const workers: Worker[] = [
     await Worker.create({
       ...common,
       ...workflowSource(config),
       taskQueue: queues.workflows,
-      activities: groups.local,
+      activities: groups.workflows,
       maxCachedWorkflows: config.worker.maxCachedWorkflows,
       maxConcurrentWorkflowTaskExecutions: config.worker.maxConcurrentWorkflowTaskExecutions,
     }),

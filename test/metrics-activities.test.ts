@@ -23,7 +23,7 @@ describe('metrics activities (buildMetricsActivities)', () => {
     const config = loadConfig({ DATA_DIR: dataDir });
     const metrics = await buildMetricsActivities(config);
     const events = cartEvents({ token: 'x1', abandonedAt: '2026-03-01T10:00:00Z', touches: 2 });
-    for (const e of [...events, ...events]) await metrics.local.recordMetric(e);
+    for (const e of [...events, ...events]) await metrics.recording.recordMetric(e);
     await metrics.close();
     // Reopen: the facts were written to DATA_DIR's SQLite file, once each.
     const again = await buildMetricsActivities(config);
@@ -44,7 +44,7 @@ describe('metrics activities (buildMetricsActivities)', () => {
       { kind: 'abandoned' }
     >;
     await assert.rejects(
-      metrics.local.recordMetric({ ...abandoned, currency: 'dollars' }),
+      metrics.recording.recordMetric({ ...abandoned, currency: 'dollars' }),
       (err: unknown) => {
         assert.ok(err instanceof ApplicationFailure);
         assert.equal(err.type, INVALID_METRIC);
@@ -99,11 +99,11 @@ describe('metrics activities (buildMetricsActivities)', () => {
       },
       shopify: { lookupVariants: unused, issueDiscountCode: unused, revokeDiscountCode: unused },
       gorgias: { createSupportTicket: unused },
-      local: metrics.local,
+      metrics: metrics.recording,
       engagement: metrics.engagement,
       links: metrics.links,
     });
-    await activities.sendRecoveryEmail({
+    await activities.klaviyo.sendRecoveryEmail({
       key: 'demo.myshopify.com:c9:touch-1:send',
       shop: 'demo.myshopify.com',
       checkoutToken: 'c9',

@@ -15,11 +15,11 @@ describe('Gorgias activity against the fake Gorgias API (real axios client)', fu
   afterEach(async () => {
     await fake.stop();
   });
-  const activities = async (extra: Record<string, string> = {}) =>
-    (await buildVendorActivities(liveConfig({ gorgias: fake.url }, extra))).gorgias;
+  const activities = (extra: Record<string, string> = {}) =>
+    buildVendorActivities(liveConfig({ gorgias: fake.url }, extra)).gorgias;
 
   it('creates a ticket with the customer, items, value, restore link, segment and tags', async () => {
-    const { ticketId } = await (await activities()).createSupportTicket(sampleTicket());
+    const { ticketId } = await activities().createSupportTicket(sampleTicket());
     assert.equal(fake.tickets.length, 1);
     const ticket = fake.tickets[0]!;
     assert.equal(ticketId, String(ticket.id));
@@ -38,7 +38,7 @@ describe('Gorgias activity against the fake Gorgias API (real axios client)', fu
   });
 
   it('the same business key twice yields one ticket, and the same id', async () => {
-    const acts = await activities();
+    const acts = activities();
     const first = await acts.createSupportTicket(sampleTicket());
     const second = await acts.createSupportTicket(sampleTicket());
     assert.deepEqual(second, first);
@@ -48,7 +48,7 @@ describe('Gorgias activity against the fake Gorgias API (real axios client)', fu
 
   it('a key longer than external_id allows is hashed, still one ticket per key', async () => {
     const key = `${'x'.repeat(300)}:ticket`;
-    const acts = await activities();
+    const acts = activities();
     await acts.createSupportTicket(sampleTicket({ key }));
     await acts.createSupportTicket(sampleTicket({ key }));
     assert.equal(fake.tickets.length, 1);
@@ -58,7 +58,7 @@ describe('Gorgias activity against the fake Gorgias API (real axios client)', fu
 
   it('429 asks for a retry after the Retry-after delay', async () => {
     fake.faults.add('listTickets', { status: 429, retryAfter: '12' });
-    await rejectsWithFailure((await activities()).createSupportTicket(sampleTicket()), {
+    await rejectsWithFailure(activities().createSupportTicket(sampleTicket()), {
       type: RetryableFailureType.RateLimited,
       nonRetryable: false,
       nextRetryDelayMs: 12_000,
@@ -66,7 +66,7 @@ describe('Gorgias activity against the fake Gorgias API (real axios client)', fu
   });
 
   it('5xx and slow answers are retryable with the normal backoff', async () => {
-    const acts = await activities({ VENDOR_HTTP_TIMEOUT: '300ms' });
+    const acts = activities({ VENDOR_HTTP_TIMEOUT: '300ms' });
     fake.faults.add('createTicket', { status: 500 });
     await rejectsWithFailure(acts.createSupportTicket(sampleTicket()), {
       type: RetryableFailureType.Unavailable,
@@ -82,8 +82,8 @@ describe('Gorgias activity against the fake Gorgias API (real axios client)', fu
   });
 
   it('rejected credentials fail for good, naming GORGIAS_USERNAME / GORGIAS_API_KEY and never the key', async () => {
-    const acts = (
-      await buildVendorActivities(liveConfig({ gorgias: fake.url }, { GORGIAS_API_KEY: 'wrong-key-000000' }))
+    const acts = buildVendorActivities(
+      liveConfig({ gorgias: fake.url }, { GORGIAS_API_KEY: 'wrong-key-000000' }),
     ).gorgias;
     const failure = await rejectsWithFailure(acts.createSupportTicket(sampleTicket()), {
       type: FailureType.CredentialsRejected,
@@ -96,7 +96,7 @@ describe('Gorgias activity against the fake Gorgias API (real axios client)', fu
   it('an email Gorgias refuses is InvalidRecipient', async () => {
     const ticket = sampleTicket();
     ticket.checkout.email = 'grace@example.c';
-    await rejectsWithFailure((await activities()).createSupportTicket(ticket), {
+    await rejectsWithFailure(activities().createSupportTicket(ticket), {
       type: FailureType.InvalidRecipient,
       nonRetryable: true,
       message: /customer email/,

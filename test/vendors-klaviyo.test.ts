@@ -14,8 +14,8 @@ describe('Klaviyo activities against the fake Klaviyo (real klaviyo-api SDK clie
   afterEach(async () => {
     await fake.stop();
   });
-  const activities = async (extra: Record<string, string> = {}) =>
-    (await buildVendorActivities(liveConfig({ klaviyo: fake.url }, extra))).klaviyo;
+  const activities = (extra: Record<string, string> = {}) =>
+    buildVendorActivities(liveConfig({ klaviyo: fake.url }, extra)).klaviyo;
 
   it('enrichment reads predictive analytics, consent and suppressions of a known customer', async () => {
     fake.addProfile({
@@ -32,9 +32,11 @@ describe('Klaviyo activities against the fake Klaviyo (real klaviyo-api SDK clie
       },
       consent: 'SUBSCRIBED',
     });
-    const facts = await (
-      await activities()
-    ).enrichCustomer({ key: `${SHOP}:t:enrich`, shop: SHOP, email: 'Loyal@Example.com ' });
+    const facts = await activities().enrichCustomer({
+      key: `${SHOP}:t:enrich`,
+      shop: SHOP,
+      email: 'Loyal@Example.com ',
+    });
     assert.deepEqual(facts, {
       known: true,
       ordersCount: 6,
@@ -60,9 +62,7 @@ describe('Klaviyo activities against the fake Klaviyo (real klaviyo-api SDK clie
   });
 
   it('a customer unknown to Klaviyo is a new customer, not an error', async () => {
-    const facts = await (
-      await activities()
-    ).enrichCustomer({ key: 'k', shop: SHOP, email: 'stranger@example.com' });
+    const facts = await activities().enrichCustomer({ key: 'k', shop: SHOP, email: 'stranger@example.com' });
     assert.equal(facts.known, false);
     assert.equal(facts.ordersCount, 0);
     assert.equal(facts.vip, false);
@@ -84,7 +84,7 @@ describe('Klaviyo activities against the fake Klaviyo (real klaviyo-api SDK clie
       consent: 'UNSUBSCRIBED',
       suppression: [{ reason: 'HARD_BOUNCE', timestamp: '2026-01-01T00:00:00Z' }],
     });
-    const acts = await activities({ KLAVIYO_VIP_CLV_THRESHOLD: '1000', KLAVIYO_VIP_SEGMENT_ID: 'VIPSEG' });
+    const acts = activities({ KLAVIYO_VIP_CLV_THRESHOLD: '1000', KLAVIYO_VIP_SEGMENT_ID: 'VIPSEG' });
     assert.equal((await acts.enrichCustomer({ key: 'k', shop: SHOP, email: 'big@example.com' })).vip, true);
     const member = await acts.enrichCustomer({ key: 'k', shop: SHOP, email: 'member@example.com' });
     assert.equal(member.vip, true);
@@ -94,7 +94,7 @@ describe('Klaviyo activities against the fake Klaviyo (real klaviyo-api SDK clie
   });
 
   it('the recovery email is one event of the recovery metric, carrying every template property', async () => {
-    const { messageId } = await (await activities()).sendRecoveryEmail(sampleEmail());
+    const { messageId } = await activities().sendRecoveryEmail(sampleEmail());
     assert.match(messageId, /Cart Recovery Touch/);
     assert.equal(fake.events.length, 1);
     const event = fake.events[0]!;
@@ -124,7 +124,7 @@ describe('Klaviyo activities against the fake Klaviyo (real klaviyo-api SDK clie
   });
 
   it('the same business key twice yields one event', async () => {
-    const acts = await activities();
+    const acts = activities();
     await acts.sendRecoveryEmail(sampleEmail());
     await acts.sendRecoveryEmail(sampleEmail());
     assert.equal(fake.calls('createEvent').length, 2);
@@ -133,7 +133,7 @@ describe('Klaviyo activities against the fake Klaviyo (real klaviyo-api SDK clie
 
   it('429 asks for a retry after the Retry-After delay', async () => {
     fake.faults.add('createEvent', { status: 429, retryAfter: '7' });
-    await rejectsWithFailure((await activities()).sendRecoveryEmail(sampleEmail()), {
+    await rejectsWithFailure(activities().sendRecoveryEmail(sampleEmail()), {
       type: RetryableFailureType.RateLimited,
       nonRetryable: false,
       nextRetryDelayMs: 7000,
@@ -143,7 +143,7 @@ describe('Klaviyo activities against the fake Klaviyo (real klaviyo-api SDK clie
 
   it('5xx and timeouts are retryable with the normal backoff', async () => {
     fake.faults.add('createEvent', { status: 503 });
-    const acts = await activities({ VENDOR_HTTP_TIMEOUT: '300ms' });
+    const acts = activities({ VENDOR_HTTP_TIMEOUT: '300ms' });
     await rejectsWithFailure(acts.sendRecoveryEmail(sampleEmail()), {
       type: RetryableFailureType.Unavailable,
       nonRetryable: false,
@@ -158,10 +158,8 @@ describe('Klaviyo activities against the fake Klaviyo (real klaviyo-api SDK clie
   });
 
   it('a rejected key fails for good, naming KLAVIYO_PRIVATE_API_KEY and never the key', async () => {
-    const acts = (
-      await buildVendorActivities(
-        liveConfig({ klaviyo: fake.url }, { KLAVIYO_PRIVATE_API_KEY: 'pk_wrongkey0123456789abcdef0123' }),
-      )
+    const acts = buildVendorActivities(
+      liveConfig({ klaviyo: fake.url }, { KLAVIYO_PRIVATE_API_KEY: 'pk_wrongkey0123456789abcdef0123' }),
     ).klaviyo;
     const failure = await rejectsWithFailure(acts.sendRecoveryEmail(sampleEmail()), {
       type: FailureType.CredentialsRejected,
@@ -174,18 +172,15 @@ describe('Klaviyo activities against the fake Klaviyo (real klaviyo-api SDK clie
   it('a missing scope (403) names the credential and the scopes it needs', async () => {
     fake.missingScopes.add('accounts:read');
     fake.addProfile({ id: 'P4', email: 'c@example.com', predictive: { historic_clv: 1 } });
-    await rejectsWithFailure(
-      (await activities()).enrichCustomer({ key: 'k', shop: SHOP, email: 'c@example.com' }),
-      {
-        type: FailureType.CredentialsRejected,
-        nonRetryable: true,
-        message: /KLAVIYO_PRIVATE_API_KEY .*accounts:read/,
-      },
-    );
+    await rejectsWithFailure(activities().enrichCustomer({ key: 'k', shop: SHOP, email: 'c@example.com' }), {
+      type: FailureType.CredentialsRejected,
+      nonRetryable: true,
+      message: /KLAVIYO_PRIVATE_API_KEY .*accounts:read/,
+    });
   });
 
   it('an email Klaviyo refuses is InvalidRecipient; a malformed one is refused before any call', async () => {
-    const acts = await activities();
+    const acts = activities();
     await rejectsWithFailure(acts.sendRecoveryEmail(sampleEmail({ email: 'someone@example.c' })), {
       type: FailureType.InvalidRecipient,
       nonRetryable: true,
@@ -199,7 +194,7 @@ describe('Klaviyo activities against the fake Klaviyo (real klaviyo-api SDK clie
   });
 
   it('a payload the workflow should never build is VendorRefused, naming the field', async () => {
-    await rejectsWithFailure((await activities()).sendRecoveryEmail(sampleEmail({ items: [] })), {
+    await rejectsWithFailure(activities().sendRecoveryEmail(sampleEmail({ items: [] })), {
       type: FailureType.VendorRefused,
       nonRetryable: true,
       message: /items: expected at least one line item/,

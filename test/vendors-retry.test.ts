@@ -52,7 +52,7 @@ describe('vendor retries through a real Temporal worker', function () {
   });
 
   async function run(title: string, call: VendorCall, extra: Record<string, string> = {}) {
-    const vendors = await buildVendorActivities(
+    const vendors = buildVendorActivities(
       liveConfig({ klaviyo: klaviyo.url, shopify: shopify.url, gorgias: gorgias.url }, extra),
     );
     const taskQueue = uniqueId(title);

@@ -28,12 +28,12 @@ describe('vendor sandbox (no credentials configured)', function () {
   });
   const sandbox = () => buildVendorActivities(loadConfig({ DATA_DIR: dataDir }));
 
-  it('is the default: every vendor runs in sandbox mode without credentials', async () => {
-    assert.deepEqual((await sandbox()).modes, { klaviyo: 'sandbox', shopify: 'sandbox', gorgias: 'sandbox' });
+  it('is the default: every vendor runs in sandbox mode without credentials', () => {
+    assert.deepEqual(sandbox().modes, { klaviyo: 'sandbox', shopify: 'sandbox', gorgias: 'sandbox' });
   });
 
   it('renders a readable email with the items, their images, the code and the restore link', async () => {
-    const vendors = await sandbox();
+    const vendors = sandbox();
     const { messageId } = await vendors.klaviyo.sendRecoveryEmail(sampleEmail());
     const { emails } = await new Outbox(dataDir).list();
     assert.equal(emails.length, 1);
@@ -60,19 +60,17 @@ describe('vendor sandbox (no credentials configured)', function () {
   });
 
   it('the same business key twice yields one email, also after a restart', async () => {
-    await (await sandbox()).klaviyo.sendRecoveryEmail(sampleEmail());
-    await (await sandbox()).klaviyo.sendRecoveryEmail(sampleEmail({ subject: 'a retry with other words' }));
+    await sandbox().klaviyo.sendRecoveryEmail(sampleEmail());
+    await sandbox().klaviyo.sendRecoveryEmail(sampleEmail({ subject: 'a retry with other words' }));
     const { emails, total } = await new Outbox(dataDir).list();
     assert.equal(total, 1);
     assert.equal(emails[0]!.subject, 'Your cart misses you', 'the first event wins, as in Klaviyo');
-    await (
-      await sandbox()
-    ).klaviyo.sendRecoveryEmail(sampleEmail({ key: `${SHOP}:tok-123:touch-3:send`, touch: 3 }));
+    await sandbox().klaviyo.sendRecoveryEmail(sampleEmail({ key: `${SHOP}:tok-123:touch-3:send`, touch: 3 }));
     assert.equal((await new Outbox(dataDir).list()).total, 2);
   });
 
   it('refuses what Klaviyo refuses, with the same typed failure', async () => {
-    const vendors = await sandbox();
+    const vendors = sandbox();
     await rejectsWithFailure(vendors.klaviyo.sendRecoveryEmail(sampleEmail({ email: 'someone@example.c' })), {
       type: FailureType.InvalidRecipient,
       nonRetryable: true,
@@ -86,13 +84,13 @@ describe('vendor sandbox (no credentials configured)', function () {
       sandboxPaths(dataDir).klaviyoProfiles,
       JSON.stringify({ 'ada@example.com': { consent: 'SUBSCRIBED', suppressionReasons: ['HARD_BOUNCE'] } }),
     );
-    await (await sandbox()).klaviyo.sendRecoveryEmail(sampleEmail());
+    await sandbox().klaviyo.sendRecoveryEmail(sampleEmail());
     const { emails } = await new Outbox(dataDir).list();
     assert.equal(emails[0]!.skipped, 'suppressed (HARD_BOUNCE)');
   });
 
   it('customers are new unless listed in klaviyo-profiles.json', async () => {
-    const vendors = await sandbox();
+    const vendors = sandbox();
     assert.equal(
       (await vendors.klaviyo.enrichCustomer({ key: 'k', shop: SHOP, email: 'ada@example.com' })).known,
       false,
@@ -104,8 +102,8 @@ describe('vendor sandbox (no credentials configured)', function () {
         'Ada@Example.com': { ordersCount: 3, historicClv: 420, consent: 'SUBSCRIBED', segments: ['VIP'] },
       }),
     );
-    const facts = await (
-      await buildVendorActivities(loadConfig({ DATA_DIR: dataDir, KLAVIYO_VIP_CLV_THRESHOLD: '400' }))
+    const facts = await buildVendorActivities(
+      loadConfig({ DATA_DIR: dataDir, KLAVIYO_VIP_CLV_THRESHOLD: '400' }),
     ).klaviyo.enrichCustomer({ key: 'k', shop: SHOP, email: 'ada@example.com' });
     assert.equal(facts.known, true);
     assert.equal(facts.ordersCount, 3);
@@ -115,20 +113,16 @@ describe('vendor sandbox (no credentials configured)', function () {
   });
 
   it('codes are unique per key, the same key finds the same code, and they can be revoked (state survives restarts)', async () => {
-    const first = await (await sandbox()).shopify.issueDiscountCode(sampleCodeInput());
-    const again = await (await sandbox()).shopify.issueDiscountCode(sampleCodeInput());
+    const first = await sandbox().shopify.issueDiscountCode(sampleCodeInput());
+    const again = await sandbox().shopify.issueDiscountCode(sampleCodeInput());
     assert.deepEqual(again, first);
-    const other = await (
-      await sandbox()
-    ).shopify.issueDiscountCode(sampleCodeInput({ key: `${SHOP}:tok-123:touch-3:code` }));
+    const other = await sandbox().shopify.issueDiscountCode(
+      sampleCodeInput({ key: `${SHOP}:tok-123:touch-3:code` }),
+    );
     assert.notEqual(other.code, first.code);
     assert.notEqual(other.id, first.id);
-    await (
-      await sandbox()
-    ).shopify.revokeDiscountCode({ key: 'k', shop: SHOP, id: first.id, code: first.code });
-    await (
-      await sandbox()
-    ).shopify.revokeDiscountCode({ key: 'k', shop: SHOP, id: first.id, code: first.code });
+    await sandbox().shopify.revokeDiscountCode({ key: 'k', shop: SHOP, id: first.id, code: first.code });
+    await sandbox().shopify.revokeDiscountCode({ key: 'k', shop: SHOP, id: first.id, code: first.code });
     const store = new SandboxShopify({ dataDir });
     assert.equal((await store.findDiscountCode(first.code))!.status, 'EXPIRED');
     assert.equal((await store.findDiscountCode(other.code))!.status, 'ACTIVE');
@@ -136,7 +130,7 @@ describe('vendor sandbox (no credentials configured)', function () {
 
   it('refuses a code Shopify would refuse, with the same typed failure', async () => {
     await rejectsWithFailure(
-      (await sandbox()).shopify.issueDiscountCode(sampleCodeInput({ customerId: 'not-an-id' })),
+      sandbox().shopify.issueDiscountCode(sampleCodeInput({ customerId: 'not-an-id' })),
       {
         type: FailureType.VendorRefused,
         nonRetryable: true,
@@ -146,8 +140,8 @@ describe('vendor sandbox (no credentials configured)', function () {
   });
 
   it('tickets get ids, one per business key', async () => {
-    const first = await (await sandbox()).gorgias.createSupportTicket(sampleTicket());
-    const again = await (await sandbox()).gorgias.createSupportTicket(sampleTicket());
+    const first = await sandbox().gorgias.createSupportTicket(sampleTicket());
+    const again = await sandbox().gorgias.createSupportTicket(sampleTicket());
     assert.match(first.ticketId, /^\d+$/);
     assert.deepEqual(again, first);
     const files = fs.readdirSync(sandboxPaths(dataDir).tickets).filter((f) => f.endsWith('.json'));
@@ -157,9 +151,7 @@ describe('vendor sandbox (no credentials configured)', function () {
   it('variants are available with a placeholder image, unless shopify-catalog.json says otherwise', async () => {
     fs.mkdirSync(sandboxPaths(dataDir).root, { recursive: true });
     fs.writeFileSync(sandboxPaths(dataDir).shopifyCatalog, JSON.stringify({ '12': { available: false } }));
-    const facts = await (
-      await sandbox()
-    ).shopify.lookupVariants({
+    const facts = await sandbox().shopify.lookupVariants({
       key: 'k',
       shop: SHOP,
       items: [
@@ -173,7 +165,7 @@ describe('vendor sandbox (no credentials configured)', function () {
   });
 
   it('serves the outbox: an index newest first, each email as HTML, 404 for unknown ids', async () => {
-    const vendors = await sandbox();
+    const vendors = sandbox();
     await vendors.klaviyo.sendRecoveryEmail(sampleEmail({ subject: 'Older touch', key: 'k1', touch: 1 }));
     await new Promise((r) => setTimeout(r, 5)); // distinct creation times
     await vendors.klaviyo.sendRecoveryEmail(sampleEmail({ subject: 'Newer touch', key: 'k2', touch: 2 }));

@@ -16,11 +16,11 @@ describe('Shopify Admin activities against the fake Admin GraphQL API (real axio
   afterEach(async () => {
     await fake.stop();
   });
-  const activities = async (extra: Record<string, string> = {}) =>
-    (await buildVendorActivities(liveConfig({ shopify: fake.url }, extra))).shopify;
+  const activities = (extra: Record<string, string> = {}) =>
+    buildVendorActivities(liveConfig({ shopify: fake.url }, extra)).shopify;
 
   it('issues a single-use code for the customer through `context`, derived from the key and the secret', async () => {
-    const code = await (await activities()).issueDiscountCode(sampleCodeInput());
+    const code = await activities().issueDiscountCode(sampleCodeInput());
     assert.equal(code.code, deriveDiscountCode(sampleCodeInput().key, SECRETS.discountSecret, 10));
     assert.match(code.code, /^BACK10-[0-9A-HJKMNP-TV-Z]{10}$/);
     assert.equal(fake.discounts.length, 1);
@@ -36,12 +36,12 @@ describe('Shopify Admin activities against the fake Admin GraphQL API (real axio
   });
 
   it('a guest checkout gets a code any buyer can use once (context: all)', async () => {
-    await (await activities()).issueDiscountCode(sampleCodeInput({ customerId: null }));
+    await activities().issueDiscountCode(sampleCodeInput({ customerId: null }));
     assert.deepEqual(fake.discounts[0]!.context, { all: 'ALL' });
   });
 
   it('the same business key twice yields one code: TAKEN is our own code, found by code', async () => {
-    const acts = await activities();
+    const acts = activities();
     const first = await acts.issueDiscountCode(sampleCodeInput());
     const second = await acts.issueDiscountCode(sampleCodeInput());
     assert.deepEqual(second, first);
@@ -51,7 +51,7 @@ describe('Shopify Admin activities against the fake Admin GraphQL API (real axio
 
   it('a retry after a lost answer finds the code the lost attempt created', async () => {
     fake.faults.add('discountCodeBasicCreate', { dropAfterHandling: true });
-    const acts = await activities();
+    const acts = activities();
     await rejectsWithFailure(acts.issueDiscountCode(sampleCodeInput()), {
       type: RetryableFailureType.Unavailable,
       nonRetryable: false,
@@ -66,7 +66,7 @@ describe('Shopify Admin activities against the fake Admin GraphQL API (real axio
     fake.faults.add('discountCodeBasicCreate', {
       throttled: { requestedQueryCost: 410, currentlyAvailable: 10, restoreRate: 50 },
     });
-    await rejectsWithFailure((await activities()).issueDiscountCode(sampleCodeInput()), {
+    await rejectsWithFailure(activities().issueDiscountCode(sampleCodeInput()), {
       type: RetryableFailureType.RateLimited,
       nonRetryable: false,
       nextRetryDelayMs: 8000,
@@ -76,7 +76,7 @@ describe('Shopify Admin activities against the fake Admin GraphQL API (real axio
   it('a 429 asks for a retry after Retry-After', async () => {
     fake.faults.add('nodes', { status: 429, retryAfter: '2.0' });
     await rejectsWithFailure(
-      (await activities()).lookupVariants({
+      activities().lookupVariants({
         key: 'k',
         shop: SHOP,
         items: [{ key: 'l1', variantId: '11', productId: '1', quantity: 1 }],
@@ -86,10 +86,8 @@ describe('Shopify Admin activities against the fake Admin GraphQL API (real axio
   });
 
   it('a rejected token fails for good, naming SHOPIFY_ADMIN_ACCESS_TOKEN and never the token', async () => {
-    const acts = (
-      await buildVendorActivities(
-        liveConfig({ shopify: fake.url }, { SHOPIFY_ADMIN_ACCESS_TOKEN: 'shpat_wrong000000000000000000000' }),
-      )
+    const acts = buildVendorActivities(
+      liveConfig({ shopify: fake.url }, { SHOPIFY_ADMIN_ACCESS_TOKEN: 'shpat_wrong000000000000000000000' }),
     ).shopify;
     const failure = await rejectsWithFailure(acts.issueDiscountCode(sampleCodeInput()), {
       type: FailureType.CredentialsRejected,
@@ -101,7 +99,7 @@ describe('Shopify Admin activities against the fake Admin GraphQL API (real axio
 
   it('5xx is retryable with the normal backoff', async () => {
     fake.faults.add('discountCodeBasicCreate', { status: 502 });
-    await rejectsWithFailure((await activities()).issueDiscountCode(sampleCodeInput()), {
+    await rejectsWithFailure(activities().issueDiscountCode(sampleCodeInput()), {
       type: RetryableFailureType.Unavailable,
       nonRetryable: false,
       nextRetryDelayMs: null,
@@ -109,7 +107,7 @@ describe('Shopify Admin activities against the fake Admin GraphQL API (real axio
   });
 
   it('a customer Shopify does not know is a typed refusal, not a retry', async () => {
-    await rejectsWithFailure((await activities()).issueDiscountCode(sampleCodeInput({ customerId: '999' })), {
+    await rejectsWithFailure(activities().issueDiscountCode(sampleCodeInput({ customerId: '999' })), {
       type: FailureType.VendorRefused,
       nonRetryable: true,
       message: /customer is unknown to Shopify/,
@@ -117,7 +115,7 @@ describe('Shopify Admin activities against the fake Admin GraphQL API (real axio
   });
 
   it('bad inputs are refused before any call, naming the field', async () => {
-    const acts = await activities();
+    const acts = activities();
     await rejectsWithFailure(acts.issueDiscountCode(sampleCodeInput({ percent: 0 })), {
       type: FailureType.VendorRefused,
       nonRetryable: true,
@@ -132,7 +130,7 @@ describe('Shopify Admin activities against the fake Admin GraphQL API (real axio
   });
 
   it('revoking deactivates the code, and revoking again (a retry) or a deleted code is fine', async () => {
-    const acts = await activities();
+    const acts = activities();
     const code = await acts.issueDiscountCode(sampleCodeInput());
     await acts.revokeDiscountCode({ key: 'k', shop: SHOP, id: code.id, code: code.code });
     assert.equal(fake.discounts[0]!.deactivated, true);
@@ -165,9 +163,7 @@ describe('Shopify Admin activities against the fake Admin GraphQL API (real axio
       productImageUrl: 'https://cdn.example.com/p2.jpg',
       onlineStoreUrl: null,
     });
-    const facts = await (
-      await activities()
-    ).lookupVariants({
+    const facts = await activities().lookupVariants({
       key: 'k',
       shop: SHOP,
       items: [
@@ -196,7 +192,7 @@ describe('Shopify Admin activities against the fake Admin GraphQL API (real axio
 
   it('an API version Shopify does not serve is refused naming the settings to check', async () => {
     await rejectsWithFailure(
-      (await activities({ SHOPIFY_API_VERSION: '2099-01' })).issueDiscountCode(sampleCodeInput()),
+      activities({ SHOPIFY_API_VERSION: '2099-01' }).issueDiscountCode(sampleCodeInput()),
       {
         type: FailureType.VendorRefused,
         nonRetryable: true,

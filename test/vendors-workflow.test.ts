@@ -13,7 +13,14 @@ import { buildVendorActivities, type VendorActivities } from '../src/activities/
 import { loadConfig } from '../src/config';
 import { Outbox } from '../src/vendors/sandbox/outbox';
 import { SandboxShopify } from '../src/vendors/sandbox/shopify';
-import { cartRig, FakeVendors, lineItem, registerSearchAttributes, snapshot } from './helpers/cart';
+import {
+  allOnOneQueue,
+  cartRig,
+  FakeVendors,
+  lineItem,
+  registerSearchAttributes,
+  snapshot,
+} from './helpers/cart';
 import { createTimeSkippingEnv, runThenEndWorkflows, uniqueId, workflowBundle } from './helpers/temporal';
 import { FakeGorgias } from './fakes/gorgias';
 import { FakeKlaviyo } from './fakes/klaviyo';
@@ -46,11 +53,13 @@ describe('cartRecovery workflow with the real vendor activities', function () {
       connection: env.nativeConnection,
       taskQueue,
       workflowBundle: bundle,
-      activities: createActivities({
-        ...vendors,
-        local: { recordMetric: () => Promise.resolve() },
-        gate: createGateActivities(env.client),
-      }),
+      activities: allOnOneQueue(
+        createActivities({
+          ...vendors,
+          metrics: { recordMetric: () => Promise.resolve() },
+          gate: createGateActivities(env.client),
+        }),
+      ),
     });
     const rig = cartRig(env, taskQueue, new FakeVendors());
     // A checkout of this test's own: a cart id, once closed, is never started again.
@@ -77,7 +86,7 @@ describe('cartRecovery workflow with the real vendor activities', function () {
         productImageUrl: null,
         onlineStoreUrl: 'https://shop.example.com/products/linen-shirt',
       });
-      const vendors = await buildVendorActivities(
+      const vendors = buildVendorActivities(
         liveConfig({ klaviyo: klaviyo.url, shopify: shopify.url, gorgias: gorgias.url }),
       );
       const status = await runCart(this.test!.title, vendors);
@@ -124,7 +133,7 @@ describe('cartRecovery workflow with the real vendor activities', function () {
     try {
       const status = await runCart(
         this.test!.title,
-        await buildVendorActivities(loadConfig({ DATA_DIR: dataDir })),
+        buildVendorActivities(loadConfig({ DATA_DIR: dataDir })),
       );
       assert.equal(status.outcome, 'not_recovered');
       const { emails } = await new Outbox(dataDir).list();

@@ -159,7 +159,6 @@ async function barePhase(client: Client, seconds: number) {
       klaviyo: `${TASK_QUEUE}-klaviyo`,
       shopify: `${TASK_QUEUE}-shopify`,
       gorgias: `${TASK_QUEUE}-gorgias`,
-      local: TASK_QUEUE,
     },
     policy: DEFAULT_POLICY,
   };

@@ -1,10 +1,11 @@
 /**
  * Composition of the activities: `createActivities(deps)` builds every activity from its
- * dependencies (vendor clients or sandboxes, the metrics store); `buildActivityDeps(config)`
- * wires the real ones for the worker. Tests call `createActivities` with their own deps.
+ * dependencies (vendor clients or sandboxes, the metrics store) and returns them grouped by the
+ * task queue the worker registers them on; `buildActivityDeps(config)` wires the real ones.
+ * Tests call `createActivities` with their own deps.
  *
- * Each activity runs on the task queue of the vendor it talks to (`ACTIVITY_QUEUE`), so that
- * each vendor is paced by its own rate cap.
+ * Each vendor's activities run on a queue of their own, so that each vendor is paced by its own
+ * rate cap; what does not call a vendor runs beside the workflows, on the workflow task queue.
  */
 import type { Config } from '../config';
 import { buildMetricsActivities } from './metrics';
@@ -23,35 +24,32 @@ import type {
 } from '../workflows/contracts';
 import { prepareTouch } from './touch';
 
-export type Activities = KlaviyoActivities &
-  ShopifyActivities &
-  TouchActivities &
-  GorgiasActivities &
-  LocalActivities &
-  GateActivities &
-  EngagementSyncActivities;
-export type QueueKind = 'klaviyo' | 'klaviyoProfiles' | 'shopify' | 'gorgias' | 'local';
+/** The activities of each task queue, as the worker registers them. */
+export interface ActivityGroups {
+  /**
+   * Beside the workflows, on the workflow task queue: the metric recording (a Temporal local
+   * activity), the customer gate (it only starts a workflow) and the engagement sync.
+   */
+  workflows: LocalActivities & GateActivities & EngagementSyncActivities;
+  /**
+   * Klaviyo events. `enrichCustomer` is here too because carts started before the profiles queue
+   * existed carry no `klaviyoProfiles` queue and enrich on this one.
+   */
+  klaviyo: KlaviyoActivities;
+  /** Klaviyo profile look-ups, paced apart from events (see ActivityTaskQueues). */
+  klaviyoProfiles: Pick<KlaviyoActivities, 'enrichCustomer'>;
+  shopify: ShopifyActivities & TouchActivities;
+  gorgias: GorgiasActivities;
+}
 
-export const ACTIVITY_QUEUE: Record<keyof Activities, QueueKind> = {
-  enrichCustomer: 'klaviyoProfiles',
-  sendRecoveryEmail: 'klaviyo',
-  lookupVariants: 'shopify',
-  issueDiscountCode: 'shopify',
-  revokeDiscountCode: 'shopify',
-  prepareTouch: 'shopify',
-  createSupportTicket: 'gorgias',
-  recordMetric: 'local',
-  acquireCustomerGate: 'local',
-  planEngagementSync: 'local',
-  syncEngagementWindow: 'local',
-  completeEngagementSync: 'local',
-};
+export type ActivityQueue = keyof ActivityGroups;
 
 export interface ActivityDeps {
   klaviyo: KlaviyoActivities;
   shopify: ShopifyActivities;
   gorgias: GorgiasActivities;
-  local: LocalActivities;
+  /** The cart's metric facts (the metrics store). */
+  metrics: LocalActivities;
   /** The engagement sync's activities (metrics); absent in tests that do not run the sync. */
   engagement?: EngagementSyncActivities;
   /** The frequency cap's lock (needs a Temporal client); absent in tests without a gate. */
@@ -60,52 +58,49 @@ export interface ActivityDeps {
   links?: TrackedLinks;
 }
 
-const notWired = (name: string) => () =>
-  Promise.reject(
-    new Error(`${name}: the engagement sync activities are not wired (ActivityDeps.engagement)`),
-  );
+/** Stands in for a dependency a test left out: a call fails naming what is missing. */
+const notWired = (name: string, dep: keyof ActivityDeps) => (): Promise<never> =>
+  Promise.reject(new Error(`${name}: not wired (ActivityDeps.${dep} is absent)`));
 
-export const createActivities = (deps: ActivityDeps): Activities => ({
-  enrichCustomer: (input) => deps.klaviyo.enrichCustomer(input),
-  sendRecoveryEmail: async (input) =>
-    deps.klaviyo.sendRecoveryEmail(
-      deps.links ? { ...input, restoreUrl: await deps.links.trackedLink(input) } : input,
-    ),
-  lookupVariants: (input) => deps.shopify.lookupVariants(input),
-  issueDiscountCode: (input) => deps.shopify.issueDiscountCode(input),
-  revokeDiscountCode: (input) => deps.shopify.revokeDiscountCode(input),
-  prepareTouch: (input) => prepareTouch(deps.shopify, input),
-  createSupportTicket: (input) => deps.gorgias.createSupportTicket(input),
-  recordMetric: (event) => deps.local.recordMetric(event),
-  acquireCustomerGate: (input) =>
-    deps.gate
-      ? deps.gate.acquireCustomerGate(input)
-      : Promise.reject(new Error('acquireCustomerGate: the customer gate is not wired (ActivityDeps.gate)')),
-  planEngagementSync: () =>
-    deps.engagement ? deps.engagement.planEngagementSync() : notWired('planEngagementSync')(),
-  syncEngagementWindow: (input) =>
-    deps.engagement ? deps.engagement.syncEngagementWindow(input) : notWired('syncEngagementWindow')(),
-  completeEngagementSync: (input) =>
-    deps.engagement ? deps.engagement.completeEngagementSync(input) : notWired('completeEngagementSync')(),
-});
-
-/** Activities grouped by the task queue they are registered on. */
-export function activitiesByQueue(activities: Activities): Record<QueueKind, Partial<Activities>> {
-  const groups: Record<QueueKind, Partial<Activities>> = {
-    klaviyo: {},
-    klaviyoProfiles: {},
-    shopify: {},
-    gorgias: {},
-    local: {},
+export function createActivities(deps: ActivityDeps): ActivityGroups {
+  const klaviyo: KlaviyoActivities = {
+    enrichCustomer: (input) => deps.klaviyo.enrichCustomer(input),
+    sendRecoveryEmail: async (input) =>
+      deps.klaviyo.sendRecoveryEmail(
+        deps.links ? { ...input, restoreUrl: await deps.links.trackedLink(input) } : input,
+      ),
   };
-  for (const [name, fn] of Object.entries(activities) as [keyof Activities, unknown][]) {
-    (groups[ACTIVITY_QUEUE[name]] as Record<string, unknown>)[name] = fn;
-  }
-  return groups;
+  const { engagement, gate } = deps;
+  return {
+    workflows: {
+      recordMetric: (event) => deps.metrics.recordMetric(event),
+      acquireCustomerGate: gate
+        ? (input) => gate.acquireCustomerGate(input)
+        : notWired('acquireCustomerGate', 'gate'),
+      planEngagementSync: engagement
+        ? () => engagement.planEngagementSync()
+        : notWired('planEngagementSync', 'engagement'),
+      syncEngagementWindow: engagement
+        ? (input) => engagement.syncEngagementWindow(input)
+        : notWired('syncEngagementWindow', 'engagement'),
+      completeEngagementSync: engagement
+        ? (input) => engagement.completeEngagementSync(input)
+        : notWired('completeEngagementSync', 'engagement'),
+    },
+    klaviyo,
+    klaviyoProfiles: { enrichCustomer: (input) => klaviyo.enrichCustomer(input) },
+    shopify: {
+      lookupVariants: (input) => deps.shopify.lookupVariants(input),
+      issueDiscountCode: (input) => deps.shopify.issueDiscountCode(input),
+      revokeDiscountCode: (input) => deps.shopify.revokeDiscountCode(input),
+      prepareTouch: (input) => prepareTouch(deps.shopify, input),
+    },
+    gorgias: { createSupportTicket: (input) => deps.gorgias.createSupportTicket(input) },
+  };
 }
 
 export interface WiredActivities {
-  activities: Activities;
+  activities: ActivityGroups;
   /** Human-readable mode of each vendor (live or sandbox), printed at start. */
   modes: Record<string, string>;
   close(): Promise<void>;
@@ -113,14 +108,14 @@ export interface WiredActivities {
 
 /** Real dependencies for the worker, chosen by the configuration. */
 export async function buildActivityDeps(config: Config): Promise<WiredActivities> {
-  const vendors = await buildVendorActivities(config);
+  const vendors = buildVendorActivities(config);
   const metrics = await buildMetricsActivities(config);
   // The customer gate starts workflows, so the worker needs a client of its own.
   const client = await connectClient(config);
   return {
     activities: createActivities({
       ...vendors,
-      local: metrics.local,
+      metrics: metrics.recording,
       engagement: metrics.engagement,
       links: metrics.links,
       gate: createGateActivities(client),

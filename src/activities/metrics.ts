@@ -17,7 +17,8 @@ import { createEngagementActivities } from './engagement';
 export const INVALID_METRIC = 'InvalidMetric';
 
 export interface MetricsActivities {
-  local: LocalActivities;
+  /** `recordMetric`: the cart workflow's facts. */
+  recording: LocalActivities;
   engagement: EngagementSyncActivities;
   links: TrackedLinks;
   close(): Promise<void>;
@@ -64,7 +65,7 @@ export async function buildMetricsActivities(config: Config): Promise<MetricsAct
         })
       : null;
     return {
-      local: createMetricActivities(store),
+      recording: createMetricActivities(store),
       engagement: createEngagementActivities({
         store,
         signer,

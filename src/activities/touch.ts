@@ -3,12 +3,7 @@
  * code swap). Composed from the vendor activities, so it carries their idempotency: every call
  * inside has its own business key and a retry finds what the previous attempt created.
  */
-import type {
-  PreparedTouch,
-  PrepareTouchInput,
-  ShopifyActivities,
-  TouchActivities,
-} from '../workflows/contracts';
+import type { PreparedTouch, PrepareTouchInput, ShopifyActivities } from '../workflows/contracts';
 
 export async function prepareTouch(
   shopify: ShopifyActivities,
@@ -25,8 +20,4 @@ export async function prepareTouch(
   }
   const code = input.issue ? await shopify.issueDiscountCode(input.issue) : null;
   return { variants, code, revoked };
-}
-
-export function createTouchActivities(shopify: ShopifyActivities): TouchActivities {
-  return { prepareTouch: (input) => prepareTouch(shopify, input) };
 }

@@ -74,7 +74,6 @@ export function vendorActivitiesFrom(config: Config, clients: VendorClients): Ve
   };
 }
 
-export async function buildVendorActivities(config: Config): Promise<VendorActivities> {
-  await Promise.resolve();
+export function buildVendorActivities(config: Config): VendorActivities {
   return vendorActivitiesFrom(config, buildVendorClients(config));
 }

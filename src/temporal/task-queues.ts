@@ -6,7 +6,6 @@ export function taskQueues(config: Config): Required<ActivityTaskQueues> & { wor
   const base = config.temporal.taskQueue;
   return {
     workflows: base,
-    local: base,
     klaviyo: `${base}-klaviyo`,
     klaviyoProfiles: `${base}-klaviyo-profiles`,
     shopify: `${base}-shopify`,

@@ -97,8 +97,8 @@ export interface ActivityTaskQueues {
   klaviyoProfiles?: string;
   shopify: string;
   gorgias: string;
-  /** Metrics recording and other local activities. */
-  local: string;
+  // The activities that run beside the workflows (the gate) take the workflow's own task queue;
+  // carts started before this carry a `local` entry here, which is the same queue and unread.
 }
 
 export const checkoutUpdatedSignal = defineSignal<[CheckoutSnapshot]>('checkoutUpdated');

@@ -20,7 +20,7 @@ import {
   type SupportTicketInput,
   type VariantFacts,
 } from '../../src/workflows/contracts';
-import { createActivities } from '../../src/activities';
+import { createActivities, type ActivityGroups } from '../../src/activities';
 import { createGateActivities } from '../../src/activities/customer-gate';
 import { sendToCart } from '../../src/temporal/cart-client';
 import { cartWorkflowId } from '../../src/workflows/ids';
@@ -134,6 +134,10 @@ export class FakeVendors {
    * gate activity is not wired (fine for workers that serve only the vendor queues).
    */
   activities(client?: Client) {
+    return allOnOneQueue(this.activityGroups(client));
+  }
+
+  activityGroups(client?: Client): ActivityGroups {
     return createActivities({
       gate: client ? createGateActivities(client) : undefined,
       klaviyo: {
@@ -218,13 +222,18 @@ export class FakeVendors {
           return { ticketId: id };
         },
       },
-      local: {
+      metrics: {
         recordMetric: async (event) => {
           if (!this.metrics.some((m) => m.key === event.key)) this.metrics.push(event);
         },
       },
     });
   }
+}
+
+/** Every activity for a test worker that serves the workflows and all vendor queues as one. */
+export function allOnOneQueue(groups: ActivityGroups) {
+  return { ...groups.workflows, ...groups.klaviyo, ...groups.shopify, ...groups.gorgias };
 }
 
 /** A send that waits, heartbeating, until the workflow cancels it (an order arrived). */
@@ -260,7 +269,7 @@ export function cartRig(
   const client = env.client;
   const options = {
     workflowTaskQueue: taskQueue,
-    activityTaskQueues: { klaviyo: taskQueue, shopify: taskQueue, gorgias: taskQueue, local: taskQueue },
+    activityTaskQueues: { klaviyo: taskQueue, shopify: taskQueue, gorgias: taskQueue },
     policy,
   };
   const handle = (token: string) => client.workflow.getHandle(cartWorkflowId(SHOP, token));

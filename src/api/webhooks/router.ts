@@ -40,7 +40,6 @@ export function createRelay(deps: {
         klaviyoProfiles: queues.klaviyoProfiles,
         shopify: queues.shopify,
         gorgias: queues.gorgias,
-        local: queues.local,
       },
       policy: recoveryPolicyFor(deps.config),
     },

@@ -57,9 +57,9 @@ export function cartActivities(queues: ActivityTaskQueues) {
       scheduleToCloseTimeout: '1d',
       retry,
     }),
-    // The gate activity only starts (or asks) a workflow: it runs beside the workflows.
+    // The gate activity only starts (or asks) a workflow: it runs beside the workflows, on the
+    // workflow's own task queue (the default when none is named).
     gate: proxyActivities<GateActivities>({
-      taskQueue: queues.local,
       startToCloseTimeout: '30s',
       retry,
     }),
