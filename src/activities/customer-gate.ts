@@ -9,7 +9,8 @@
  */
 import { WorkflowExecutionAlreadyStartedError, type Client } from '@temporalio/client';
 import { WorkflowIdConflictPolicy, WorkflowIdReusePolicy } from '@temporalio/common';
-import { CUSTOMER_GATE_WORKFLOW_TYPE } from '../workflows/ids';
+import { CUSTOMER_GATE_WORKFLOW_TYPE } from '../workflows/workflow-types';
+import type { customerGate } from '../workflows/customer-gate';
 import { gateStatusQuery } from '../workflows/messages';
 import type { GateActivities } from '../workflows/contracts';
 
@@ -17,7 +18,7 @@ export function createGateActivities(client: Client): GateActivities {
   return {
     async acquireCustomerGate(input) {
       try {
-        await client.workflow.start(CUSTOMER_GATE_WORKFLOW_TYPE, {
+        await client.workflow.start<typeof customerGate>(CUSTOMER_GATE_WORKFLOW_TYPE, {
           workflowId: input.gateWorkflowId,
           taskQueue: input.taskQueue,
           args: [input.gate],

@@ -7,7 +7,7 @@
 import { ScheduleAlreadyRunning, ScheduleOverlapPolicy, type Client } from '@temporalio/client';
 import type { Config } from '../config';
 import { logger } from '../logger';
-import { ENGAGEMENT_SYNC_WORKFLOW_TYPE } from '../workflows/engagement-sync';
+import { ENGAGEMENT_SYNC_WORKFLOW_TYPE } from '../workflows/workflow-types';
 
 export function engagementScheduleId(config: Config): string {
   return `engagement-sync:${config.temporal.taskQueue}`;

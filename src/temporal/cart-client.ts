@@ -10,7 +10,9 @@
 import { WorkflowExecutionAlreadyStartedError, type Client } from '@temporalio/client';
 import { WorkflowIdReusePolicy } from '@temporalio/common';
 import type { SignalDefinition } from '@temporalio/common';
-import { CART_WORKFLOW_TYPE, cartWorkflowId, normaliseShopDomain } from '../workflows/ids';
+import { cartWorkflowId, normaliseShopDomain } from '../workflows/ids';
+import { CART_WORKFLOW_TYPE } from '../workflows/workflow-types';
+import type { cartRecovery } from '../workflows/cart-recovery';
 import type { ActivityTaskQueues, CartRecoveryInput } from '../workflows/messages';
 import type { RecoveryPolicy } from '../workflows/policy';
 import { CartShop, CartStage } from '../workflows/search-attributes';
@@ -46,12 +48,12 @@ export async function sendToCart<Payload>(
     taskQueues: options.activityTaskQueues,
   };
   try {
-    const handle = await client.workflow.signalWithStart(CART_WORKFLOW_TYPE, {
+    const handle = await client.workflow.signalWithStart<typeof cartRecovery, [Payload]>(CART_WORKFLOW_TYPE, {
       workflowId,
       taskQueue: options.workflowTaskQueue,
       args: [input],
       signal,
-      signalArgs: [payload] as [Payload],
+      signalArgs: [payload],
       workflowIdReusePolicy: WorkflowIdReusePolicy.REJECT_DUPLICATE,
       // Set at start, where they cost no billable action (the workflow upserts the rest later).
       typedSearchAttributes: [

@@ -8,8 +8,6 @@
 import { log, proxyActivities } from '@temporalio/workflow';
 import type { EngagementSyncActivities, EngagementWindowCounts } from './contracts';
 
-export const ENGAGEMENT_SYNC_WORKFLOW_TYPE = 'engagementSync';
-
 export interface EngagementSyncResult {
   status: 'synced' | 'no-source';
   notes: string[];

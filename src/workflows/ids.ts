@@ -3,8 +3,6 @@
  * checkout token only, so every webhook about the checkout, from any relay replica and in any
  * order, reaches the same workflow: `cart:<shop-domain>:<checkout-token>`.
  */
-export const CART_WORKFLOW_TYPE = 'cartRecovery';
-
 export function normaliseShopDomain(shop: string): string {
   return shop.trim().toLowerCase();
 }
@@ -17,9 +15,6 @@ export function cartWorkflowId(shop: string, checkoutToken: string): string {
 export function checkoutKey(shop: string, checkoutToken: string): string {
   return `${normaliseShopDomain(shop)}:${checkoutToken.trim()}`;
 }
-
-/** Workflow type of the per-customer gate that grants the right to run a sequence. */
-export const CUSTOMER_GATE_WORKFLOW_TYPE = 'customerGate';
 
 /**
  * `customer:<shop>:<customer-key>`. The key is a hash of the normalised email (see
