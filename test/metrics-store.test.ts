@@ -6,7 +6,6 @@ import {
   rebuildRollups,
   type MetricsStore,
 } from '../src/metrics/store';
-import { fromMicros, toMicros, dividedBy, InvalidMoneyError } from '../src/metrics/money';
 import type { MetricEvent } from '../src/workflows/contracts';
 import { freshPostgresDatabase } from './helpers/postgres';
 import { cartEvents } from './helpers/metric-events';
@@ -27,25 +26,6 @@ const ALL = { from: '2026-01-01', to: '2026-12-31' };
 async function recordAll(store: MetricsStore, events: MetricEvent[]) {
   for (const e of events) await store.record(e);
 }
-
-describe('money in micro-units', () => {
-  it('round-trips decimal strings exactly and keeps the currency digits', () => {
-    assert.equal(toMicros('59.97'), 59_970_000);
-    assert.equal(fromMicros(59_970_000, 'USD'), '59.97');
-    assert.equal(fromMicros(toMicros('1500'), 'JPY'), '1500');
-    assert.equal(fromMicros(toMicros('1.234'), 'KWD'), '1.234');
-    assert.equal(fromMicros('123456789012345678000000', 'USD'), '123456789012345678.00');
-  });
-  it('divides with half-up rounding to the currency unit', () => {
-    assert.equal(dividedBy(toMicros('10'), 3, 'USD'), '3.33');
-    assert.equal(dividedBy(toMicros('20'), 3, 'USD'), '6.67');
-    assert.equal(dividedBy(toMicros('1000'), 3, 'JPY'), '333');
-  });
-  it('rejects amounts that are not decimal strings', () => {
-    assert.throws(() => toMicros('12,50'), InvalidMoneyError);
-    assert.throws(() => toMicros('1e3'), InvalidMoneyError);
-  });
-});
 
 for (const [name, open] of backends) {
   describe(`metrics store (${name})`, function () {

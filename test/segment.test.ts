@@ -1,5 +1,4 @@
 import assert from 'node:assert/strict';
-import { compareDecimal, reachesThreshold } from '../src/workflows/money';
 import { controlBucket, decideSegment, inControlGroup, type SegmentFacts } from '../src/workflows/segment';
 import { emailBlockedBy, type ConsentInputs } from '../src/workflows/eligibility';
 import { inQuietHours, localTime, nextSendableTime } from '../src/workflows/schedule';
@@ -53,14 +52,6 @@ describe('segment decision (pure, table-driven)', function () {
       assert.equal(decideSegment(facts, thresholds), expected);
     });
   }
-
-  it('compares decimal strings exactly, not as floats', function () {
-    assert.equal(compareDecimal('0.30', '0.3'), 0);
-    assert.equal(compareDecimal('1000000000000000.01', '1000000000000000.00'), 1);
-    assert.equal(compareDecimal('9.5', '10'), -1);
-    assert.equal(reachesThreshold('not money', 'USD', thresholds), false);
-    assert.throws(() => compareDecimal('-1', '0'), /not a decimal amount/);
-  });
 });
 
 describe('control group (deterministic from the checkout)', function () {

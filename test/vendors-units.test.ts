@@ -2,7 +2,6 @@ import assert from 'node:assert/strict';
 import { parseRetryAfter } from '../src/vendors/failures';
 import { deriveDiscountCode, toGid } from '../src/vendors/shopify/discount-codes';
 import { throttleDelayMs } from '../src/vendors/shopify/client';
-import { formatMoney, multiplyDecimal } from '../src/vendors/money';
 
 describe('vendor building blocks', function () {
   it('discount codes are a stable function of key and secret (a change would mint second codes on retries across a deploy)', () => {
@@ -45,15 +44,6 @@ describe('vendor building blocks', function () {
     assert.equal(throttleDelayMs(answer(410, 10, 50)), 8000);
     assert.equal(throttleDelayMs(answer(10, 9, 100)), 1000, 'at least a second');
     assert.equal(throttleDelayMs({}), undefined);
-  });
-
-  it('money is exact decimal arithmetic, formatted per locale', () => {
-    assert.equal(multiplyDecimal('19.99', 3), '59.97');
-    assert.equal(multiplyDecimal('0.10', 3), '0.30');
-    assert.equal(multiplyDecimal('1200', 2), '2400');
-    assert.equal(formatMoney('59.97', 'USD', 'en-US'), '$59.97');
-    assert.equal(formatMoney('59.97', 'EUR', 'de-DE'), '59,97\u00a0€');
-    assert.equal(formatMoney('59.97', 'XXXX', 'en-US'), '59.97 XXXX');
   });
 
   it('Shopify ids: numeric ids become gids, anything else is refused', () => {

@@ -7,7 +7,7 @@ import { createHash } from 'node:crypto';
 import type { GorgiasActivities, SupportTicketInput } from '../workflows/contracts';
 import type { GorgiasClient, GorgiasTicketInput } from '../vendors/gorgias/client';
 import { escapeHtml } from '../vendors/html';
-import { formatMoney, multiplyDecimal } from '../vendors/money';
+import { formatMoney, multiplyDecimal } from '../workflows/money';
 import { isAbsoluteUrl, normaliseEmail, requireInput } from '../vendors/validate';
 import { logger } from '../logger';
 

@@ -4,6 +4,7 @@
  */
 import { z } from 'zod';
 import { parseDuration } from '../duration';
+import { isCurrency, isDecimal } from '../workflows/money';
 
 export const bool = z
   .enum(['true', 'false', '1', '0', 'yes', 'no'], { message: 'expected true or false' })
@@ -58,15 +59,15 @@ export const moneyByCurrency = z.string().transform((v, ctx) => {
     .split(',')
     .map((e) => e.trim())
     .filter(Boolean)) {
-    const m = /^([A-Z]{3}):(\d+(?:\.\d{1,2})?)$/.exec(entry);
-    if (!m) {
+    const [currency = '', amount = '', ...rest] = entry.split(':').map((part) => part.trim());
+    if (rest.length > 0 || !isCurrency(currency) || !isDecimal(amount)) {
       ctx.addIssue({
         code: 'custom',
         message: `expected CUR:amount pairs such as USD:200,EUR:180 (got "${entry}")`,
       });
       return z.NEVER;
     }
-    out[m[1]!] = m[2]!;
+    out[currency] = amount;
   }
   return out;
 });

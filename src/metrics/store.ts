@@ -15,7 +15,7 @@ import type { Database } from '../db';
 import { migrate } from '../db';
 import type { EngagementKind, MetricEvent } from '../workflows/contracts';
 import { SEGMENTS, type Segment } from '../workflows/policy';
-import { assertCurrency, dividedBy, fromMicros, InvalidMoneyError, toMicros } from './money';
+import { assertCurrency, dividedBy, fromMicros, InvalidMoneyError, toMicros } from '../workflows/money';
 import { METRICS_COMPONENT, metricsMigrations } from './migrations';
 import { addDays, dayInZone, startOfDayInZone } from './days';
 

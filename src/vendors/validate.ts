@@ -4,7 +4,7 @@
  * from a webhook: it fails for good with a message naming the field, never the value.
  */
 import { invalidRecipient, vendorRefused, type Vendor } from './failures';
-import { isDecimal } from './money';
+import { isCurrency, isDecimal } from '../workflows/money';
 
 /** Loose on purpose: the vendor has the final word; this only stops what no vendor accepts. */
 const EMAIL = /^[^\s@"<>,;]+@[^\s@"<>,;]+\.[^\s@"<>,;]+$/;
@@ -37,7 +37,6 @@ export function requireInput(
 
 export const isIsoInstant = (value: string) =>
   !Number.isNaN(Date.parse(value)) && /^\d{4}-\d{2}-\d{2}T/.test(value);
-export const isCurrency = (value: string) => /^[A-Z]{3}$/.test(value);
 export const isAbsoluteUrl = (value: string) => {
   try {
     const u = new URL(value);
@@ -46,4 +45,4 @@ export const isAbsoluteUrl = (value: string) => {
     return false;
   }
 };
-export { isDecimal };
+export { isCurrency, isDecimal };

@@ -5,6 +5,7 @@
  * workflow cannot do without (a checkout token, a parseable time, a decimal price).
  */
 import { z } from 'zod';
+import { isDecimal } from '../../workflows/money';
 import {
   CONSENT_STATES,
   type CartActivity,
@@ -24,7 +25,7 @@ const shopifyId = z
 const money = z
   .union([z.string().trim(), z.number().nonnegative()])
   .transform((v) => (typeof v === 'number' ? v.toFixed(2) : v))
-  .refine((v) => /^\d+(\.\d+)?$/.test(v), { message: 'expected a decimal amount such as "59.90"' });
+  .refine(isDecimal, { message: 'expected a decimal amount such as "59.90"' });
 
 /** Any ISO-8601 time Shopify sends (with an offset), normalised to UTC `...Z` so strings compare. */
 const timestamp = z

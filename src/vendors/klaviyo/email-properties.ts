@@ -6,7 +6,7 @@
  */
 import type { RecoveryEmail } from '../../workflows/contracts';
 import type { Segment } from '../../workflows/policy';
-import { formatInstant, formatMoney, multiplyDecimal } from '../money';
+import { formatMoney, multiplyDecimal } from '../../workflows/money';
 
 export const EMAIL_SCHEMA_VERSION = 1;
 
@@ -86,4 +86,17 @@ export function recoveryEmailProperties(email: RecoveryEmail, locale: string): R
     discount_expires_at: email.discount?.expiresAt ?? null,
     discount_expires_formatted: email.discount ? formatInstant(email.discount.expiresAt, locale) : null,
   };
+}
+
+/** An ISO instant as a short, unambiguous date and time in UTC, e.g. "Nov 27, 2026, 18:00 UTC". */
+function formatInstant(iso: string, locale: string): string {
+  const at = new Date(iso);
+  if (Number.isNaN(at.getTime())) return iso;
+  return (
+    new Intl.DateTimeFormat(locale, {
+      dateStyle: 'medium',
+      timeStyle: 'short',
+      timeZone: 'UTC',
+    }).format(at) + ' UTC'
+  );
 }

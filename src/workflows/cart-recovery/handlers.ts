@@ -4,7 +4,7 @@
  * read of the state. A malformed or foreign payload is logged and changes nothing.
  */
 import { log } from '@temporalio/workflow';
-import { isDecimal } from '../money';
+import { isCurrency, isDecimal } from '../money';
 import {
   CONSENT_STATES,
   type CartActivity,
@@ -82,7 +82,7 @@ export function snapshotProblem(s: CheckoutSnapshot, token: string): string | nu
   if (!Array.isArray(s.lineItems)) return 'lineItems is not a list';
   if (typeof s.totalPrice !== 'string' || !isDecimal(s.totalPrice))
     return 'totalPrice is not a decimal string';
-  if (typeof s.currency !== 'string' || !/^[A-Z]{3}$/.test(s.currency)) return 'currency is not an ISO code';
+  if (typeof s.currency !== 'string' || !isCurrency(s.currency)) return 'currency is not an ISO code';
   if (s.completedAt !== null && !isTime(s.completedAt)) return 'completedAt is not a timestamp';
   return null;
 }
