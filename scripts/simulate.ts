@@ -10,9 +10,9 @@
  */
 import { loadConfigOrExit } from '../src/config';
 import { parseDuration } from '../src/duration';
-import { WEBHOOK_PATH } from '../src/api/webhooks/router';
-import { recoveryPolicyFor } from '../src/api/webhooks/policy';
-import { secretsForShop } from '../src/api/webhooks/signature';
+import { WEBHOOK_PATH } from '../src/relay/topics';
+import { recoveryPolicyFor } from '../src/relay/policy';
+import { secretsForShop } from '../src/relay/signature';
 import { describeStats, TrafficSimulator } from '../src/simulator/traffic';
 
 function flag(args: string[], name: string): string | undefined {

@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
 import os from 'node:os';
 import { ConfigError, loadConfig } from '../src/config';
-import { assertDashboardAuth, DashboardAuthError } from '../src/api/metrics/auth';
-import { workflowUiUrl } from '../src/api/metrics';
-import { parseFilter } from '../src/api/metrics/filter';
+import { assertDashboardAuth, DashboardAuthError } from '../src/api/dashboard/auth';
+import { workflowUiUrl } from '../src/api/dashboard';
+import { parseFilter } from '../src/api/dashboard/filter';
 import { startMetricsApp, TEST_DASHBOARD_TOKEN, type MetricsApp } from './helpers/metrics-app';
 import { cartEvents } from './helpers/metric-events';
 import type { MetricsSummary } from '../src/metrics/store';

@@ -4,7 +4,8 @@
  */
 import assert from 'node:assert/strict';
 import { openDatabase, type Database } from '../src/db';
-import { emailHash, migrateRelay, RelayStore } from '../src/api/webhooks/store';
+import { migrateRelay } from '../src/relay/migrations';
+import { emailHash, RelayStore } from '../src/relay/store';
 import { freshPostgresDatabase } from './helpers/postgres';
 
 const backends: [string, () => Promise<Database | undefined>][] = [

@@ -6,7 +6,7 @@ import {
   topicEnum,
   type AdminEndpoint,
 } from '../src/cli/subscribe-webhooks';
-import { COMPLIANCE_TOPICS, RELAY_TOPICS } from '../src/api/webhooks/relay';
+import { COMPLIANCE_TOPICS, RELAY_TOPICS } from '../src/relay/topics';
 import { startShopifyWebhooksFake, type ShopifyWebhooksFake } from './fakes/shopify-webhooks-fake';
 
 const URI = 'https://relay.example.com/webhooks/shopify';

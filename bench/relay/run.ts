@@ -23,7 +23,7 @@ import { Client, Connection } from '@temporalio/client';
 import { openDatabase } from '../../src/db';
 import { ensureTemporalBinary } from '../../src/temporal/binaries';
 import { sendToCart, type CartStartOptions } from '../../src/temporal/cart-client';
-import { toCheckoutSnapshot, CheckoutPayload } from '../../src/api/webhooks/shopify-payloads';
+import { toCheckoutSnapshot, CheckoutPayload } from '../../src/relay/shopify-payloads';
 import { checkoutUpdatedSignal } from '../../src/workflows/messages';
 import { DEFAULT_POLICY } from '../../src/workflows/policy';
 import { ALL_SEARCH_ATTRIBUTES } from '../../src/workflows/search-attributes';

@@ -11,17 +11,18 @@ import type { MetricsStore } from '../metrics/store';
 import { temporalReachable } from '../temporal/connection';
 import { vendorModes } from '../vendors/modes';
 import { codecRouter } from './codec';
-import { metricsRouter } from './metrics';
+import { dashboardRouter } from './dashboard';
 import { sandboxOutboxRouter } from './sandbox-outbox';
-import { PrometheusRegistry } from './prometheus';
-import { createRelay, webhookRouter } from './webhooks/router';
+import { PrometheusRegistry } from '../prometheus';
+import { createRelay } from '../relay';
+import { webhookRouter } from './webhooks';
 
 export interface ApiDeps {
   config: Config;
   client: Client;
   /** The app database (relay bookkeeping), migrated by the caller. */
   database: Database;
-  /** Metrics store and link signer (src/api/metrics/; compliance erasures reach them too). */
+  /** Metrics store and link signer (src/api/dashboard/; compliance erasures reach them too). */
   metrics: { store: MetricsStore; signer: LinkSigner };
 }
 
@@ -43,9 +44,11 @@ export function createApp(deps: ApiDeps): Express {
   // Prometheus scrape endpoint; each app has its own registry.
   const registry = new PrometheusRegistry();
   registry.registerProcessMetrics();
-  app.get('/metrics', registry.handler());
+  app.get('/metrics', async (_req, res) => {
+    res.type('text/plain; version=0.0.4; charset=utf-8').send(await registry.render());
+  });
 
-  // Shopify webhooks: POST /webhooks/shopify (src/api/webhooks/).
+  // Shopify webhooks: POST /webhooks/shopify (src/api/webhooks.ts over the relay in src/relay/).
   const relay = createRelay({ ...deps, registry });
   app.use(webhookRouter(relay, deps.config.relay.bodyLimitBytes));
 
@@ -55,8 +58,8 @@ export function createApp(deps: ApiDeps): Express {
     sandboxOutboxRouter({ dataDir: deps.config.dataDir, modes: vendorModes(deps.config) }),
   );
 
-  // Tracked links GET /r/:token, GET /dashboard, GET /api/metrics/* (src/api/metrics/).
-  app.use(metricsRouter({ config: deps.config, ...deps.metrics }));
+  // Tracked links GET /r/:token, GET /dashboard, GET /api/metrics/* (src/api/dashboard/).
+  app.use(dashboardRouter({ config: deps.config, ...deps.metrics }));
 
   // Opens payloads sealed with TEMPORAL_PAYLOAD_KEYS for the Web UI: POST /codec/decode.
   const codec = codecRouter(deps.config);

@@ -2,7 +2,7 @@
  * The codec endpoint (`POST /codec/decode`, `POST /codec/encode`) that lets the Temporal Web UI
  * and CLI show payloads sealed with TEMPORAL_PAYLOAD_KEYS (src/temporal/payload-encryption.ts).
  * Mounted only when keys are set. Opening a payload shows a shopper's personal data, so it
- * sits behind the dashboard's access rules (src/api/metrics/auth.ts); the Web UI calls it from
+ * sits behind the dashboard's access rules (src/api/dashboard/auth.ts); the Web UI calls it from
  * the viewer's browser, so it answers CORS requests from the Web UI's origin only.
  */
 import express, { Router, type Request, type Response } from 'express';
@@ -11,7 +11,7 @@ import type { Payload } from '@temporalio/common';
 import { temporalUiUrlOf, type Config } from '../config';
 import { logger } from '../logger';
 import { EncryptionCodec, PayloadDecryptionError } from '../temporal/payload-encryption';
-import { dashboardAuth } from './metrics/auth';
+import { dashboardAuth } from './dashboard/auth';
 
 const base64 = z.string().regex(/^[A-Za-z0-9+/]*={0,2}$/, 'expected base64');
 /** The protobuf JSON form the Web UI and CLI send: bytes as base64. */

@@ -5,10 +5,10 @@ import type { Server } from 'node:http';
 import { loadConfigOrExit, type Config } from '../config';
 import { connectClient } from '../temporal/connection';
 import { openDatabase } from '../db';
-import { migrateRelay } from './webhooks/store';
+import { migrateRelay } from '../relay/migrations';
 import { openMetricsStore } from '../metrics/store';
 import { createLinkSigner, resolveLinkSecret } from '../metrics/links';
-import { assertDashboardAuth } from './metrics/auth';
+import { assertDashboardAuth } from './dashboard/auth';
 import { logger } from '../logger';
 import { createApp } from './app';
 

@@ -8,7 +8,8 @@
  */
 import { loadConfigOrExit } from '../config';
 import { openDatabase, type Database } from '../db';
-import { migrateRelay, RelayStore, type CustomerRecords } from '../api/webhooks/store';
+import { migrateRelay } from '../relay/migrations';
+import { RelayStore, type CustomerRecords } from '../relay/store';
 import { openMetricsStore, type TouchLink } from '../metrics/store';
 import { createLinkSigner, resolveLinkSecret, type LinkSigner } from '../metrics/links';
 import { cartWorkflowId, normaliseShopDomain } from '../workflows/ids';

@@ -12,9 +12,10 @@ import type { Client } from '@temporalio/client';
 import { loadConfigOrExit, type Config } from '../config';
 import { openDatabase, type Database } from '../db';
 import { connectClient } from '../temporal/connection';
-import { PrometheusRegistry } from '../api/prometheus';
-import { createRelay } from '../api/webhooks/router';
-import { migrateRelay, RelayStore, type DeadLetter } from '../api/webhooks/store';
+import { PrometheusRegistry } from '../prometheus';
+import { createRelay } from '../relay';
+import { migrateRelay } from '../relay/migrations';
+import { RelayStore, type DeadLetter } from '../relay/store';
 import { openMetricsStore } from '../metrics/store';
 import { createLinkSigner, resolveLinkSecret } from '../metrics/links';
 

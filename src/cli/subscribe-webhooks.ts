@@ -9,8 +9,7 @@
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import { loadConfigOrExit } from '../config';
-import { RELAY_TOPICS } from '../api/webhooks/relay';
-import { WEBHOOK_PATH } from '../api/webhooks/router';
+import { RELAY_TOPICS, WEBHOOK_PATH } from '../relay/topics';
 
 export interface AdminEndpoint {
   /** `https://<shop>` or a test server. */

@@ -6,9 +6,9 @@
 import { randomBytes } from 'node:crypto';
 import type { Config } from '../config';
 import { logger } from '../logger';
-import { isLocalSandbox, recoveryPolicyFor } from '../api/webhooks/policy';
-import { WEBHOOK_PATH } from '../api/webhooks/router';
-import { secretsForShop } from '../api/webhooks/signature';
+import { isLocalSandbox, recoveryPolicyFor } from '../relay/policy';
+import { WEBHOOK_PATH } from '../relay/topics';
+import { secretsForShop } from '../relay/signature';
 import { describeStats, TrafficSimulator } from './traffic';
 
 export const DEMO_SHOP = 'demo-shop.myshopify.com';

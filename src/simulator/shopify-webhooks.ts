@@ -4,7 +4,7 @@
  * simulator, the benchmark and the tests, so all three speak the same wire format.
  */
 import { randomUUID } from 'node:crypto';
-import { signShopifyBody } from '../api/webhooks/signature';
+import { signShopifyBody } from '../relay/signature';
 
 export const SHOPIFY_API_VERSION = '2025-10';
 

@@ -9,7 +9,7 @@ import { loadConfig, type Config } from '../../src/config';
 import { openDatabase, type Database } from '../../src/db';
 import { openMetricsStore, type MetricsStore } from '../../src/metrics/store';
 import { createLinkSigner, type LinkSigner } from '../../src/metrics/links';
-import { metricsRouter } from '../../src/api/metrics';
+import { dashboardRouter } from '../../src/api/dashboard';
 
 export const TEST_LINK_SECRET = 'metrics-app-test-link-secret-0123456789';
 export const TEST_DASHBOARD_TOKEN = 'dashboard-test-token-0123456789';
@@ -40,7 +40,7 @@ export async function startMetricsApp(
   const store = await openMetricsStore(db, { timeZone: config.metrics.timeZone });
   const signer = createLinkSigner(TEST_LINK_SECRET);
   const app = express();
-  app.use(metricsRouter({ config, store, signer }));
+  app.use(dashboardRouter({ config, store, signer }));
   const server = await new Promise<Server>((resolve) => {
     const s = app.listen(0, host, () => resolve(s));
   });

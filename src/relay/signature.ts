@@ -4,7 +4,7 @@
  * compared in constant time, against every secret in force for the shop (two during a rotation).
  */
 import { createHmac, timingSafeEqual } from 'node:crypto';
-import { normaliseShopDomain } from '../../workflows/ids';
+import { normaliseShopDomain } from '../workflows/ids';
 
 export interface WebhookSecrets {
   /** Secrets for every shop without an entry of its own. */

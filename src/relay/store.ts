@@ -1,5 +1,5 @@
 /**
- * The relay's own bookkeeping in the app database (component `relay`):
+ * The relay's own bookkeeping in the app database (component `relay`, tables in `migrations.ts`):
  *
  * - `relay_deliveries`: every webhook handed over (or deliberately dropped), by delivery key
  *   (`X-Shopify-Webhook-Id`), so a repeat has no further effect. A key is written only AFTER
@@ -17,117 +17,7 @@
  * only once its erasure is durable.
  */
 import { createHash } from 'node:crypto';
-import { migrate, type Database, type Migration } from '../../db';
-
-/** Identical on both dialects: plain TEXT columns, no serial. */
-const DATA_REQUESTS_TABLE = `
-  CREATE TABLE relay_data_requests (
-    shop TEXT NOT NULL,
-    data_request_id TEXT NOT NULL,
-    customer_id TEXT,
-    email_hash TEXT,
-    orders_requested TEXT NOT NULL,
-    received_at TEXT NOT NULL,
-    PRIMARY KEY (shop, data_request_id)
-  );
-  CREATE INDEX relay_deliveries_shop ON relay_deliveries (shop);
-  CREATE INDEX relay_dead_letters_shop ON relay_dead_letters (shop);
-`;
-
-export const RELAY_MIGRATIONS: readonly Migration[] = [
-  {
-    version: 1,
-    description: 'deliveries, dead letters, checkout routing index',
-    sqlite: `
-      CREATE TABLE relay_deliveries (
-        delivery_key TEXT PRIMARY KEY,
-        shop TEXT NOT NULL,
-        topic TEXT NOT NULL,
-        outcome TEXT NOT NULL,
-        received_at TEXT NOT NULL
-      );
-      CREATE INDEX relay_deliveries_received_at ON relay_deliveries (received_at);
-      CREATE TABLE relay_dead_letters (
-        id INTEGER PRIMARY KEY AUTOINCREMENT,
-        delivery_key TEXT NOT NULL UNIQUE,
-        shop TEXT NOT NULL,
-        topic TEXT NOT NULL,
-        reason TEXT NOT NULL,
-        headers TEXT NOT NULL,
-        body TEXT NOT NULL,
-        body_encoding TEXT NOT NULL,
-        received_at TEXT NOT NULL,
-        replay_attempts INTEGER NOT NULL DEFAULT 0,
-        replayed_at TEXT,
-        replay_outcome TEXT
-      );
-      CREATE TABLE relay_checkouts (
-        shop TEXT NOT NULL,
-        checkout_token TEXT NOT NULL,
-        checkout_id TEXT,
-        cart_token TEXT,
-        customer_id TEXT,
-        email_hash TEXT,
-        seen_at TEXT NOT NULL,
-        closed_at TEXT,
-        PRIMARY KEY (shop, checkout_token)
-      );
-      CREATE INDEX relay_checkouts_cart ON relay_checkouts (shop, cart_token);
-      CREATE INDEX relay_checkouts_id ON relay_checkouts (shop, checkout_id);
-      CREATE INDEX relay_checkouts_customer ON relay_checkouts (shop, customer_id);
-      CREATE INDEX relay_checkouts_email ON relay_checkouts (shop, email_hash);
-    `,
-    postgres: `
-      CREATE TABLE relay_deliveries (
-        delivery_key TEXT PRIMARY KEY,
-        shop TEXT NOT NULL,
-        topic TEXT NOT NULL,
-        outcome TEXT NOT NULL,
-        received_at TEXT NOT NULL
-      );
-      CREATE INDEX relay_deliveries_received_at ON relay_deliveries (received_at);
-      CREATE TABLE relay_dead_letters (
-        id BIGSERIAL PRIMARY KEY,
-        delivery_key TEXT NOT NULL UNIQUE,
-        shop TEXT NOT NULL,
-        topic TEXT NOT NULL,
-        reason TEXT NOT NULL,
-        headers TEXT NOT NULL,
-        body TEXT NOT NULL,
-        body_encoding TEXT NOT NULL,
-        received_at TEXT NOT NULL,
-        replay_attempts INTEGER NOT NULL DEFAULT 0,
-        replayed_at TEXT,
-        replay_outcome TEXT
-      );
-      CREATE TABLE relay_checkouts (
-        shop TEXT NOT NULL,
-        checkout_token TEXT NOT NULL,
-        checkout_id TEXT,
-        cart_token TEXT,
-        customer_id TEXT,
-        email_hash TEXT,
-        seen_at TEXT NOT NULL,
-        closed_at TEXT,
-        PRIMARY KEY (shop, checkout_token)
-      );
-      CREATE INDEX relay_checkouts_cart ON relay_checkouts (shop, cart_token);
-      CREATE INDEX relay_checkouts_id ON relay_checkouts (shop, checkout_id);
-      CREATE INDEX relay_checkouts_customer ON relay_checkouts (shop, customer_id);
-      CREATE INDEX relay_checkouts_email ON relay_checkouts (shop, email_hash);
-    `,
-  },
-  {
-    version: 2,
-    description: 'compliance data requests; deliveries and dead letters by shop for shop erasure',
-    sqlite: DATA_REQUESTS_TABLE,
-    postgres: DATA_REQUESTS_TABLE,
-  },
-];
-
-export async function migrateRelay(db: Database): Promise<number[]> {
-  return migrate(db, 'relay', RELAY_MIGRATIONS);
-}
+import type { Database } from '../db';
 
 export function emailHash(email: string): string {
   return createHash('sha256').update(email.trim().toLowerCase()).digest('hex');

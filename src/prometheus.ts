@@ -3,8 +3,6 @@
  * gauges read at scrape time, and histograms. Enough for the API's own metrics without a
  * dependency; each app instance has its own registry, so tests see only their own numbers.
  */
-import type { RequestHandler } from 'express';
-
 type Labels = Record<string, string>;
 
 const NAME = /^[a-zA-Z_:][a-zA-Z0-9_:]*$/;
@@ -160,11 +158,5 @@ export class PrometheusRegistry {
       'Start time of the process since the Unix epoch in seconds.',
       () => Math.round(startedAt),
     );
-  }
-
-  handler(): RequestHandler {
-    return async (_req, res) => {
-      res.type('text/plain; version=0.0.4; charset=utf-8').send(await this.render());
-    };
   }
 }

@@ -3,51 +3,9 @@
  * by WEBHOOK_BODY_LIMIT, and lets the relay decide the answer. Every answer is JSON.
  */
 import express, { type ErrorRequestHandler, type Router } from 'express';
-import type { Client } from '@temporalio/client';
-import type { Config } from '../../config';
-import type { Database } from '../../db';
-import type { LinkSigner } from '../../metrics/links';
-import type { MetricsStore } from '../../metrics/store';
-import { taskQueues } from '../../temporal/task-queues';
-import type { PrometheusRegistry } from '../prometheus';
-import { logger } from '../../logger';
-import { RelayMetrics } from './metrics';
-import { recoveryPolicyFor } from './policy';
-import { WebhookRelay } from './relay';
-import { RelayStore } from './store';
-
-export const WEBHOOK_PATH = '/webhooks/shopify';
-
-/** The relay as the API and the dead-letter command build it from the configuration. */
-export function createRelay(deps: {
-  config: Config;
-  client: Client;
-  database: Database;
-  registry: PrometheusRegistry;
-  /** Compliance erasures reach the metrics rows too. */
-  metrics: { store: MetricsStore; signer: LinkSigner };
-}): WebhookRelay {
-  const store = new RelayStore(deps.database);
-  const queues = taskQueues(deps.config);
-  return new WebhookRelay({
-    client: deps.client,
-    store,
-    settings: deps.config.relay,
-    start: {
-      workflowTaskQueue: queues.workflows,
-      activityTaskQueues: {
-        klaviyo: queues.klaviyo,
-        klaviyoProfiles: queues.klaviyoProfiles,
-        shopify: queues.shopify,
-        gorgias: queues.gorgias,
-      },
-      policy: recoveryPolicyFor(deps.config),
-    },
-    metrics: new RelayMetrics(deps.registry, () => store.countPendingDeadLetters()),
-    metricsStore: deps.metrics.store,
-    recipientHash: (email) => deps.metrics.signer.recipientHash(email),
-  });
-}
+import type { WebhookRelay } from '../relay/relay';
+import { WEBHOOK_PATH } from '../relay/topics';
+import { logger } from '../logger';
 
 export function webhookRouter(relay: WebhookRelay, bodyLimitBytes: number): Router {
   const router = express.Router();

@@ -13,7 +13,7 @@ import { renderDashboard } from './dashboard-page';
 import { parseFilter } from './filter';
 import { redirectRouter } from './redirect';
 
-export interface MetricsApiDeps {
+export interface DashboardDeps {
   config: Config;
   store: MetricsStore;
   signer: LinkSigner;
@@ -26,7 +26,7 @@ export function workflowUiUrl(config: Config, workflowId: string): string {
 }
 
 /** Throws DashboardAuthError when the dashboard would be exposed without credentials. */
-export function metricsRouter(deps: MetricsApiDeps): Router {
+export function dashboardRouter(deps: DashboardDeps): Router {
   const { config, store } = deps;
   const router = Router();
   router.use(redirectRouter({ store, signer: deps.signer }));

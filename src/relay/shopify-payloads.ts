@@ -5,7 +5,7 @@
  * workflow cannot do without (a checkout token, a parseable time, a decimal price).
  */
 import { z } from 'zod';
-import { isDecimal } from '../../workflows/money';
+import { isDecimal } from '../workflows/money';
 import {
   CONSENT_STATES,
   type CartActivity,
@@ -14,7 +14,7 @@ import {
   type ConsentChanged,
   type LineItem,
   type OrderPlaced,
-} from '../../workflows/messages';
+} from '../workflows/messages';
 
 /** Shopify ids arrive as JSON numbers or strings depending on the API version. */
 const shopifyId = z

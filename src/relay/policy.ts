@@ -2,8 +2,8 @@
  * The recovery policy the relay passes to each workflow it starts. One function, so that the
  * relay, `npm start` and the simulator agree on it.
  */
-import type { Config } from '../../config';
-import type { RecoveryPolicy } from '../../workflows/policy';
+import type { Config } from '../config';
+import type { RecoveryPolicy } from '../workflows/policy';
 
 /**
  * True when `npm start` runs entirely locally: a dev server it starts itself and no vendor
