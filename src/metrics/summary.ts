@@ -1,4 +1,4 @@
-/** The summary queries: the dashboard's figures, computed from the daily rollups. */
+/** The summary queries: the dashboard's figures from the daily rollups, its recent carts from `metric_carts`. */
 import type { Database } from '../db';
 import { SEGMENTS } from '../workflows/policy';
 import { addDays, startOfDayInZone } from './days';
