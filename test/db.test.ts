@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
-import { migrate, openDatabase, toSqlite, type Database, type Migration } from '../src/db';
-import { freshPostgresDatabase } from './helpers/postgres';
+import { migrate, toSqlite, type Database, type Migration } from '../src/db';
+import { DATABASE_BACKENDS } from './helpers/databases';
 
 const migrations: Migration[] = [
   {
@@ -17,17 +17,6 @@ const migrations: Migration[] = [
   },
 ];
 
-const backends: [string, () => Promise<Database | undefined>][] = [
-  ['sqlite', () => openDatabase({ sqliteFile: ':memory:' })],
-  [
-    'postgres',
-    async () => {
-      const url = await freshPostgresDatabase();
-      return url ? openDatabase({ url, sqliteFile: '' }) : undefined;
-    },
-  ],
-];
-
 describe('toSqlite placeholder conversion', () => {
   it('maps $n placeholders to positional values, repeating reused ones', () => {
     assert.deepEqual(toSqlite('SELECT $2, $1, $2', ['a', 'b']), {
@@ -40,16 +29,11 @@ describe('toSqlite placeholder conversion', () => {
   });
 });
 
-for (const [name, open] of backends) {
+for (const { name, open } of DATABASE_BACKENDS) {
   describe(`database (${name})`, function () {
     let db: Database;
     before(async function () {
-      const opened = await open();
-      if (!opened) {
-        console.warn(`    (no PostgreSQL server on this machine: skipping the ${name} database suite)`);
-        this.skip();
-      }
-      db = opened!;
+      db = await open();
       await migrate(db, 'test', migrations);
     });
     after(async () => {

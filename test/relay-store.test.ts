@@ -3,35 +3,19 @@
  * production): the same SQL must behave the same on each.
  */
 import assert from 'node:assert/strict';
-import { openDatabase, type Database } from '../src/db';
+import type { Database } from '../src/db';
 import { migrateRelay } from '../src/relay/migrations';
 import { emailHash, RelayStore } from '../src/relay/store';
-import { freshPostgresDatabase } from './helpers/postgres';
-
-const backends: [string, () => Promise<Database | undefined>][] = [
-  ['sqlite', () => openDatabase({ sqliteFile: ':memory:' })],
-  [
-    'postgres',
-    async () => {
-      const url = await freshPostgresDatabase();
-      return url ? openDatabase({ url, sqliteFile: '' }) : undefined;
-    },
-  ],
-];
+import { DATABASE_BACKENDS } from './helpers/databases';
 
 const SHOP = 'store-test.myshopify.com';
 
-for (const [name, open] of backends) {
+for (const { name, open } of DATABASE_BACKENDS) {
   describe(`relay bookkeeping (${name})`, function () {
     let db: Database;
     let store: RelayStore;
     before(async function () {
-      const opened = await open();
-      if (!opened) {
-        console.warn(`    (no PostgreSQL server on this machine: skipping the ${name} relay store suite)`);
-        this.skip();
-      }
-      db = opened!;
+      db = await open();
       await migrateRelay(db);
       store = new RelayStore(db);
     });
