@@ -36,16 +36,16 @@ export default tseslint.config(
           })),
           patterns: [
             {
-              // The activity contract lives beside the workflows (./contracts); activities
-              // themselves may be named only as types.
+              // The activity contract lives beside the workflows (./contracts): no arrow from
+              // the workflows may point up into the activities layer, not even for a type.
               regex: '(^|/)activities(/[^/]+)*$',
-              allowTypeImports: true,
-              message: 'Import activities into workflows as types only (proxyActivities<typeof ...>).',
+              message: 'Workflows name activities through ./contracts, never src/activities.',
             },
             {
               group: [
                 '**/vendors/**',
                 '**/api/**',
+                '**/relay/**',
                 '**/metrics/**',
                 'axios',
                 'klaviyo-api',
@@ -62,6 +62,28 @@ export default tseslint.config(
         'error',
         { name: 'process', message: 'Workflow code cannot read the environment.' },
         { name: 'setTimeout', message: 'Use sleep() or condition() from @temporalio/workflow.' },
+      ],
+    },
+  },
+  {
+    // The layers below the activities (vendor clients, the metrics store, the relay core) and the
+    // command-line tools never reach up into the activities or into the HTTP layer.
+    files: [
+      'src/vendors/**/*.ts',
+      'src/metrics/**/*.ts',
+      'src/relay/**/*.ts',
+      'src/cli/**/*.ts',
+      'src/simulator/**/*.ts',
+    ],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            { regex: '(^|/)activities(/[^/]+)*$', message: 'Activities sit above this layer.' },
+            { regex: '(^|/)api(/[^/]+)*$', message: 'src/api is HTTP only; import the core it serves.' },
+          ],
+        },
       ],
     },
   },
