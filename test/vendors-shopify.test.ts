@@ -49,6 +49,17 @@ describe('Shopify Admin activities against the fake Admin GraphQL API (real axio
     assert.equal(fake.calls('codeDiscountNodeByCode').length, 1);
   });
 
+  it('TAKEN for a code that is no longer active is a refusal, never a dead code handed back', async () => {
+    const acts = activities();
+    const first = await acts.issueDiscountCode(sampleCodeInput());
+    await acts.revokeDiscountCode({ key: 'k', shop: SHOP, id: first.id, code: first.code });
+    await rejectsWithFailure(acts.issueDiscountCode(sampleCodeInput()), {
+      type: FailureType.VendorRefused,
+      nonRetryable: true,
+    });
+    assert.equal(fake.discounts.length, 1, 'no second code under the same key');
+  });
+
   it('a retry after a lost answer finds the code the lost attempt created', async () => {
     fake.faults.add('discountCodeBasicCreate', { dropAfterHandling: true });
     const acts = activities();

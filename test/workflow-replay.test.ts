@@ -22,6 +22,11 @@ describe('replay of saved cart histories', function () {
       'recovered-after-touch-2.json',
       // Recorded before the late-order watch (patch watch-late-order-after-early-end).
       'frequency-capped-before-late-order-watch.json',
+      // The same cart with the late-order watch.
+      'frequency-capped.json',
+      // A touch retried after Klaviyo refused our key: it emails its own live code (patch
+      // code-live-until-next-email).
+      'touch-retried-after-credentials-refusal.json',
     ])
       assert.ok(files.includes(run), `${run} is missing from test/histories`);
   });

@@ -2,19 +2,21 @@
  * Billable Temporal actions and history events per cart, counted from real histories.
  *
  *   npx tsx bench/actions/run.ts                    # print the table (Markdown)
- *   npx tsx bench/actions/run.ts --save-histories   # also refresh test/histories/*.json
+ *   npx tsx bench/actions/run.ts --save-histories   # also save new scenarios' test/histories/*.json
  *
  * Each scenario runs the real `cartRecovery` workflow on the real time-skipping test server
  * with the vendor doubles of the tests, then reads the cart's history (and its customer gate's)
  * and counts actions with Temporal Cloud's rules (docs.temporal.io/cloud/actions):
  * workflow started (also by signal-with-start or continue-as-new), signal (sent by a client
  * or a workflow), timer started, activity scheduled plus each retry, all local activities
- * of one workflow task together, search-attribute upsert (those given at start are free).
+ * of one workflow task together (a patch marker is not one), search-attribute upsert (those
+ * given at start are free, and so is the SDK's TemporalChangeVersion upsert for `patched()`).
  * Queries (the Web UI, the status query) cost an action each but leave no history; they are
  * not counted here.
  *
- * `--save-histories` overwrites the replay fixtures: do it only for a new scenario, never to
- * "fix" a replay failure after a change to workflow code (that needs a `patched()` branch).
+ * `--save-histories` writes the history of a scenario that has none in test/histories yet and
+ * never overwrites one: a replay failure after a change to workflow code needs a `patched()`
+ * branch, not a refreshed fixture.
  */
 import fs from 'node:fs';
 import path from 'node:path';
@@ -49,6 +51,11 @@ const EventType = {
   UpsertWorkflowSearchAttributes: 40,
   WorkflowExecutionContinuedAsNew: 45,
 } as const;
+
+/** Marker name of a local activity's result (sdk-core); patches record `core_patch`. */
+const LOCAL_ACTIVITY_MARKER = 'core_local_activity';
+/** Written by the SDK for `patched()`; Temporal Cloud does not count it as an action. */
+const CHANGE_VERSION_ATTRIBUTE = 'TemporalChangeVersion';
 
 interface Count {
   actions: number;
@@ -86,16 +93,23 @@ export function countActions(history: History): Count {
         lastCompletedTask = Number(event.eventId);
         break;
       case EventType.MarkerRecorded:
-        // All local activities completed by one workflow task cost one action.
+        // All local activities completed by one workflow task cost one action. Other markers
+        // (a `patched()` call records `core_patch`) are not local activities and cost nothing.
+        if (event.markerRecordedEventAttributes?.markerName !== LOCAL_ACTIVITY_MARKER) break;
         if (markerTask !== lastCompletedTask) add('local activities (per workflow task)');
         markerTask = lastCompletedTask;
         break;
       case EventType.SignalExternalWorkflowExecutionInitiated:
         add('signal');
         break;
-      case EventType.UpsertWorkflowSearchAttributes:
-        add('search attribute upsert');
+      case EventType.UpsertWorkflowSearchAttributes: {
+        // The SDK's own TemporalChangeVersion upsert (one per `patched()` id) is exempt.
+        const keys = Object.keys(
+          event.upsertWorkflowSearchAttributesEventAttributes?.searchAttributes?.indexedFields ?? {},
+        );
+        if (keys.some((key) => key !== CHANGE_VERSION_ATTRIBUTE)) add('search attribute upsert');
         break;
+      }
       default:
         break;
     }
@@ -110,6 +124,8 @@ interface Scenario {
   goal: number | null;
   /** False when another cart of the customer holds the gate (its actions are not this cart's). */
   holdsGate?: boolean;
+  /** Faults the fake vendors play before the run. */
+  arrange?: (vendors: FakeVendors) => void;
   run(rig: ReturnType<typeof cartRig>, token: string): Promise<void>;
 }
 
@@ -162,6 +178,21 @@ const scenarios: Scenario[] = [
       await rig.result(token);
     },
   },
+  {
+    name: 'touch 1 retried after Klaviyo refused our key once (reuses its live code)',
+    file: 'touch-retried-after-credentials-refusal.json',
+    goal: null,
+    arrange: (vendors) => {
+      vendors.credentialFailuresLeft = 1;
+    },
+    async run(rig, token) {
+      const t0 = await rig.now();
+      await rig.update(token, snapshot(token, t0));
+      await rig.env.sleep(2 * HOUR);
+      await rig.send(token, orderPlacedSignal, orderFor(token, t0 + 2 * HOUR));
+      await rig.result(token);
+    },
+  },
 ];
 
 async function main() {
@@ -174,6 +205,7 @@ async function main() {
     for (const scenario of scenarios) {
       const taskQueue = uniqueId(scenario.name);
       const vendors = new FakeVendors();
+      scenario.arrange?.(vendors);
       const rig = cartRig(env, taskQueue, vendors);
       const worker = await cartWorker(env, taskQueue, vendors, bundle);
       const token = `bench-${scenario.file.replace('.json', '')}`;
@@ -205,8 +237,9 @@ async function main() {
           .map(([k, v]) => `${k} ${v}`)
           .join(', ')} |`,
       );
-      if (save) {
-        const file = path.join(__dirname, '..', '..', 'test', 'histories', scenario.file);
+      const file = path.join(__dirname, '..', '..', 'test', 'histories', scenario.file);
+      // Only a new scenario's history is written: a replay fixture is never refreshed.
+      if (save && !fs.existsSync(file)) {
         fs.mkdirSync(path.dirname(file), { recursive: true });
         saveHistory(file, cartHistory);
       }

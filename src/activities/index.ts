@@ -22,7 +22,7 @@ import type {
   ShopifyActivities,
   TouchActivities,
 } from '../workflows/contracts';
-import { prepareTouch } from './touch';
+import { prepareTouch, revokeDiscountCodes } from './touch';
 
 /** The activities of each task queue, as the worker registers them. */
 export interface ActivityGroups {
@@ -94,6 +94,7 @@ export function createActivities(deps: ActivityDeps): ActivityGroups {
       issueDiscountCode: (input) => deps.shopify.issueDiscountCode(input),
       revokeDiscountCode: (input) => deps.shopify.revokeDiscountCode(input),
       prepareTouch: (input) => prepareTouch(deps.shopify, input),
+      revokeDiscountCodes: (input) => revokeDiscountCodes(deps.shopify, input),
     },
     gorgias: { createSupportTicket: (input) => deps.gorgias.createSupportTicket(input) },
   };

@@ -13,7 +13,7 @@ import type {
 } from '../workflows/contracts';
 import type { ShopifyAdminClient } from '../vendors/shopify/client';
 import { deriveDiscountCode, discountTitle, toGid } from '../vendors/shopify/discount-codes';
-import { unavailable } from '../vendors/failures';
+import { unavailable, vendorRefused } from '../vendors/failures';
 import { isIsoInstant, requireInput } from '../vendors/validate';
 import { logger } from '../logger';
 
@@ -68,6 +68,20 @@ export function createShopifyActivities(deps: ShopifyActivityDeps): ShopifyActiv
         throw unavailable(
           { vendor: 'Shopify', operation: 'discount code lookup', status: 200, codes: ['TAKEN'] },
           'the code is taken but not found yet',
+        );
+      }
+      if (existing.status === 'EXPIRED') {
+        // Ours, but deactivated or past its end: emailing it would hand the customer a dead
+        // code. The workflow never asks again for a key it revoked (it reuses a live code or
+        // issues under a new key), so this is a refusal, not something a retry can fix.
+        throw vendorRefused(
+          {
+            vendor: 'Shopify',
+            operation: 'discount code creation',
+            status: 200,
+            codes: ['TAKEN', 'EXPIRED'],
+          },
+          'the code for this key exists but is no longer active',
         );
       }
       logger.info('shopify: discount code already existed, reused', {

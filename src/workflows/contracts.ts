@@ -198,6 +198,12 @@ export interface ShopifyActivities {
 /** Compositions of the vendor activities above (src/activities/touch.ts). */
 export interface TouchActivities {
   prepareTouch(input: PrepareTouchInput): Promise<PreparedTouch>;
+  /** Every code still live when a cart ends, in one activity (one billable action, not one per code). */
+  revokeDiscountCodes(input: RevokeCodesInput): Promise<void>;
+}
+
+export interface RevokeCodesInput {
+  codes: RevokeCodeInput[];
 }
 
 export interface AcquireGateInput {

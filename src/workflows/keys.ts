@@ -11,6 +11,7 @@ export type StepName =
   | 'gate'
   | `touch-${number}:prepare`
   | `touch-${number}:code`
+  | `touch-${number}:code-${number}`
   | `touch-${number}:revoke`
   | `touch-${number}:send`
   | `touch-${number}:metric`

@@ -45,7 +45,7 @@ export function cartActivities(queues: ActivityTaskQueues) {
     }),
     // Codes expire on their own (discountValidityMs): a revocation that cannot be done within
     // an hour is logged and given up rather than holding the cart open.
-    shopifyCleanup: proxyActivities<ShopifyActivities>({
+    shopifyCleanup: proxyActivities<ShopifyActivities & TouchActivities>({
       taskQueue: queues.shopify,
       startToCloseTimeout: '1m',
       scheduleToCloseTimeout: '1h',

@@ -6,7 +6,7 @@
 import type { ConsentChanged, OrderPlaced, Outcome } from '../messages';
 import { emailBlockedBy, type Ineligibility } from '../eligibility';
 import type { RecoveryPolicy } from '../policy';
-import type { CartState } from './state';
+import type { CartState, IssuedCode } from './state';
 
 /** Outcomes that end the sequence after abandonment without an order being known. */
 const ENDED_WITHOUT_ORDER: ReadonlySet<Outcome> = new Set<Outcome>([
@@ -119,4 +119,36 @@ export function plannedDueAt(state: CartState, touch: number): number | null {
   if (planned && planned.touch === touch && planned.forActivityAt === state.lastActivityAt)
     return Date.parse(planned.dueAt);
   return null;
+}
+
+/**
+ * The code touch `touch` already issued and may email again (a retried or repeated touch): not
+ * revoked, for the same percent, and valid for at least half the policy's validity from `now`.
+ * Re-asking Shopify for it instead would revoke it first and hand back a dead code.
+ */
+export function reusableCode(
+  state: CartState,
+  policy: RecoveryPolicy,
+  touch: number,
+  percent: number,
+  now: number,
+): IssuedCode | null {
+  const own = state.codes.filter((c) => c.touch === touch).at(-1);
+  if (!own || own.revoked) return null;
+  if (own.percent !== undefined && own.percent !== percent) return null;
+  return Date.parse(own.expiresAt) - now >= policy.discountValidityMs / 2 ? own : null;
+}
+
+/** How many codes touch `touch` has issued: each new one needs a business key of its own. */
+export function codesIssuedFor(state: CartState, touch: number): number {
+  return state.codes.filter((c) => c.touch === touch).length;
+}
+
+/**
+ * The live code to revoke while preparing touch `touch`: the newest one from before the previous
+ * touch. The previous touch's own code stays live until this touch's email is accepted (a failed
+ * send must not leave the customer without a valid code); it goes at the next touch or the end.
+ */
+export function codeToRevoke(state: CartState, touch: number): IssuedCode | null {
+  return state.codes.filter((c) => !c.revoked && c.touch < touch - 1).at(-1) ?? null;
 }

@@ -21,14 +21,17 @@ import { decideSegment, inControlGroup } from '../segment';
 import { cartActivities, type CartActivities } from './proxies';
 import {
   cartChangedSinceAbandonment,
+  codesIssuedFor,
+  codeToRevoke,
   completedAsOrder,
   emailBlocked,
   endedEarlyAfterAbandonment,
   notRecoverable,
   orderOutcome,
   plannedDueAt,
+  reusableCode,
 } from './questions';
-import type { CartState } from './state';
+import type { CartState, IssuedCode } from './state';
 import { abandonedEvent, convertedEvent, outcomeEvent, ticketCreatedEvent, touchSentEvent } from './events';
 import { availableLines, issueInput, prepareInput, recoveryEmail, revokeInput } from './touch-inputs';
 import { CartWaits, type Step } from './waits';
@@ -44,6 +47,12 @@ const ORDER_GRACE_MS = 30 * MINUTE;
  * Carts that ended before this change finish as they did.
  */
 const WATCH_LATE_ORDER_PATCH = 'watch-late-order-after-early-end';
+/**
+ * Patch id: a touch reuses its own live code instead of revoking and re-asking for it (which
+ * handed back a dead code), and revokes only codes from before the previous touch, whose email
+ * was accepted. Histories recorded before this change replay with the old swap.
+ */
+const CODE_LIFECYCLE_PATCH = 'code-live-until-next-email';
 
 export class CartRun {
   private readonly policy: RecoveryPolicy;
@@ -218,18 +227,28 @@ export class CartRun {
       this.recordTouch({ touch, sentAt: nowIso(), discountPercent: percent, code: null, suppressed: true });
       return;
     }
-    const previous = state.codes.filter((c) => !c.revoked).at(-1) ?? null;
-    const issue = issueInput(state, policy, touch, percent, Date.now());
+    const now = Date.now();
+    // Code lifecycle (docs/workflow.md): a retried or repeated touch emails the live code it
+    // already has, and the previous touch's code lives until this touch's email is accepted.
+    const lifecycle = patched(CODE_LIFECYCLE_PATCH);
+    const reused = lifecycle ? reusableCode(state, policy, touch, percent, now) : null;
+    const issue = reused
+      ? null
+      : issueInput(state, policy, touch, percent, now, lifecycle ? codesIssuedFor(state, touch) + 1 : 1);
+    const stale = lifecycle
+      ? codeToRevoke(state, touch)
+      : (state.codes.filter((c) => !c.revoked).at(-1) ?? null);
     const prepared = await this.waits.vendorStep(
-      () => this.vendors.shopify.prepareTouch(prepareInput(state, touch, issue, previous)),
+      () => this.vendors.shopify.prepareTouch(prepareInput(state, touch, issue, stale)),
       { cancelOnStop: false },
     );
     if (prepared.kind === 'ended') state.outcome = prepared.outcome;
     if (prepared.kind !== 'ok') return;
-    const { code, revoked } = prepared.value;
-    if (revoked && previous) previous.revoked = true;
-    if (code)
-      state.codes.push({ touch, id: code.id, code: code.code, expiresAt: code.expiresAt, revoked: false });
+    const { revoked } = prepared.value;
+    if (revoked && stale) stale.revoked = true;
+    const issued = prepared.value.code;
+    if (issued) state.codes.push({ ...issued, touch, revoked: false, percent });
+    const code = issued ?? (reused && { code: reused.code, id: reused.id, expiresAt: reused.expiresAt });
     const available = availableLines(state, prepared.value);
     if (available.length === 0) {
       state.outcome = 'out_of_stock';
@@ -408,20 +427,29 @@ export class CartRun {
     const now = Date.now();
     // An expired code cannot be used any more: revoking it would be a wasted call.
     const outstanding = this.state.codes.filter((c) => !c.revoked && Date.parse(c.expiresAt) > now);
-    await Promise.all(
-      outstanding.map(async (code) => {
-        try {
-          await this.vendors.shopifyCleanup.revokeDiscountCode(revokeInput(this.state, code));
-          code.revoked = true;
-        } catch (err) {
-          log.error('discount code not revoked (it expires on its own)', {
-            workflowId: this.state.workflowId,
-            touch: code.touch,
-            err,
-          });
-        }
-      }),
-    );
+    if (outstanding.length === 0) return;
+    if (!patched(CODE_LIFECYCLE_PATCH)) {
+      await Promise.all(outstanding.map((code) => this.revokeCodes([code])));
+      return;
+    }
+    // Since the previous touch's code lives until the next email is accepted, an end may find
+    // two live codes: one activity revokes them all.
+    await this.revokeCodes(outstanding);
+  }
+
+  private async revokeCodes(codes: IssuedCode[]): Promise<void> {
+    const cleanup = this.vendors.shopifyCleanup;
+    try {
+      if (codes.length === 1) await cleanup.revokeDiscountCode(revokeInput(this.state, codes[0]!));
+      else await cleanup.revokeDiscountCodes({ codes: codes.map((code) => revokeInput(this.state, code)) });
+      for (const code of codes) code.revoked = true;
+    } catch (err) {
+      log.error('discount code not revoked (it expires on its own)', {
+        workflowId: this.state.workflowId,
+        touches: codes.map((code) => code.touch),
+        err,
+      });
+    }
   }
 }
 

@@ -25,6 +25,8 @@ export interface IssuedCode {
   code: string;
   expiresAt: string;
   revoked: boolean;
+  /** The percent it was issued for (absent in carts from before it was kept). */
+  percent?: number;
 }
 
 /** The search attributes last written, so that only changes are upserted (each is an action). */

@@ -1,6 +1,6 @@
 /**
  * What a touch asks of the vendors, built from the state: the Shopify step before the email
- * (stock, this touch's code, the previous code's revocation) and the email itself. Pure: the
+ * (stock, this touch's code, an older code's revocation) and the email itself. Pure: the
  * issue time is an argument, and every input carries its business idempotency key.
  */
 import type {
@@ -12,7 +12,7 @@ import type {
   RevokeCodeInput,
 } from '../contracts';
 import { touchCopy } from '../copy';
-import { stepKey } from '../keys';
+import { stepKey, type StepName } from '../keys';
 import type { LineItem } from '../messages';
 import type { RecoveryPolicy, Segment } from '../policy';
 import type { CartState, IssuedCode } from './state';
@@ -24,11 +24,14 @@ export function issueInput(
   touch: number,
   percent: number,
   now: number,
+  /** 1 for the touch's first code; a later one (the first expired) gets a key of its own. */
+  generation = 1,
 ): IssueCodeInput | null {
   if (!(percent > 0)) return null;
   const snapshot = state.snapshot!;
+  const step: StepName = generation === 1 ? `touch-${touch}:code` : `touch-${touch}:code-${generation}`;
   return {
-    key: stepKey(state.shop, state.checkoutToken, `touch-${touch}:code`),
+    key: stepKey(state.shop, state.checkoutToken, step),
     shop: state.shop,
     checkoutToken: state.checkoutToken,
     customerId: snapshot.customerId,
@@ -52,7 +55,8 @@ export function prepareInput(
   state: CartState,
   touch: number,
   issue: IssueCodeInput | null,
-  previous: IssuedCode | null,
+  /** A code from before the previous touch, revoked in the same step as the new one is issued. */
+  stale: IssuedCode | null,
 ): PrepareTouchInput {
   const key = stepKey(state.shop, state.checkoutToken, `touch-${touch}:prepare`);
   return {
@@ -68,7 +72,7 @@ export function prepareInput(
       })),
     },
     issue,
-    revoke: issue && previous ? revokeInput(state, previous) : null,
+    revoke: issue && stale ? revokeInput(state, stale) : null,
   };
 }
 
