@@ -73,6 +73,25 @@ describe('recovery policy settings (RECOVERY_*)', function () {
     );
   });
 
+  it('keeps the minimum gap within the planned one: the preset adapts, an explicit one is refused', function () {
+    const close = loadConfig({ RECOVERY_POLICY: 'default', RECOVERY_TOUCH_DELAYS: '1h,3h,1d,3d' });
+    assert.equal(
+      close.recovery.policyFor(false).minTouchGapMs,
+      2 * 3_600_000,
+      'the 4 h preset gap shrinks to 2 h',
+    );
+    assert.deepEqual(
+      problemsOf({
+        RECOVERY_POLICY: 'default',
+        RECOVERY_TOUCH_DELAYS: '1h,3h,1d,3d',
+        RECOVERY_MIN_TOUCH_GAP: '3h',
+      }),
+      [
+        'RECOVERY_MIN_TOUCH_GAP: minTouchGapMs cannot exceed the smallest gap between planned touches (touchDelaysMs) (with the default preset)',
+      ],
+    );
+  });
+
   it('checks the demo preset too when no preset is chosen', function () {
     const problems = problemsOf({ RECOVERY_ABANDON_AFTER: '30m' }); // fine for hours, not for the demo's minutes
     assert.deepEqual(problems, [

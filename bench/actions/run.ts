@@ -193,6 +193,25 @@ const scenarios: Scenario[] = [
       await rig.result(token);
     },
   },
+  {
+    name: 'Klaviyo down from touch 2 until touch 3 was due (catch-up: touch 2 skipped)',
+    file: 'overdue-catch-up-after-klaviyo-outage.json',
+    goal: null,
+    async run(rig, token) {
+      let down = false;
+      rig.vendors.beforeSend = () =>
+        down ? Promise.reject(new Error('Klaviyo answered 503 Service Unavailable')) : Promise.resolve();
+      const t0 = await rig.now();
+      await rig.update(token, snapshot(token, t0));
+      await rig.env.sleep(2 * HOUR);
+      down = true;
+      await rig.env.sleep(23 * HOUR);
+      down = false;
+      await rig.env.sleep(HOUR);
+      await rig.send(token, orderPlacedSignal, orderFor(token, t0 + 26 * HOUR));
+      await rig.result(token);
+    },
+  },
 ];
 
 async function main() {

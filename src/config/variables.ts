@@ -406,6 +406,10 @@ export const variables = {
     schema: wholePercent,
     doc: 'Share of abandoned carts held out as a control group: tracked, never emailed (default 0).',
   },
+  RECOVERY_MIN_TOUCH_GAP: {
+    schema: duration,
+    doc: 'Smallest time between two emails of one sequence, also after an outage: touches that became due together send only the latest (default 4h; demo 30s).',
+  },
   RECOVERY_TIMER_JITTER: {
     schema: duration,
     doc: 'Up to this much random delay on each timer, so that many carts do not wake at once (default 5m; demo 2s).',

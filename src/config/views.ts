@@ -91,6 +91,7 @@ export function vendorSettings(get: <T>(name: VariableName) => T, problems: stri
 
 /** The variable a `policyProblems` message is about, found by the policy field it names. */
 const POLICY_FIELD_VARIABLES: [string, VariableName][] = [
+  ['minTouchGapMs', 'RECOVERY_MIN_TOUCH_GAP'],
   ['first touch delay', 'RECOVERY_TOUCH_DELAYS'],
   ['touchDelaysMs', 'RECOVERY_TOUCH_DELAYS'],
   ['abandonAfterMs', 'RECOVERY_ABANDON_AFTER'],
@@ -131,21 +132,32 @@ export function recoverySettings(get: <T>(name: VariableName) => T, problems: st
   set('shopTimezone', 'RECOVERY_SHOP_TIMEZONE');
   set('controlGroupPercent', 'RECOVERY_CONTROL_GROUP_PERCENT');
   set('timerJitterMs', 'RECOVERY_TIMER_JITTER');
+  set('minTouchGapMs', 'RECOVERY_MIN_TOUCH_GAP');
   set('continueAsNewAfterEvents', 'RECOVERY_CONTINUE_AS_NEW_AFTER_EVENTS');
   const ladders = {
     welcome: get<number[] | undefined>('RECOVERY_DISCOUNTS_WELCOME'),
     loyalty: get<number[] | undefined>('RECOVERY_DISCOUNTS_LOYALTY'),
     premium: get<number[] | undefined>('RECOVERY_DISCOUNTS_PREMIUM'),
   };
-  const build = (base: RecoveryPolicy): RecoveryPolicy => ({
-    ...base,
-    ...overrides,
-    discountLadders: {
-      welcome: ladders.welcome ?? base.discountLadders.welcome,
-      loyalty: ladders.loyalty ?? base.discountLadders.loyalty,
-      premium: ladders.premium ?? base.discountLadders.premium,
-    },
-  });
+  const build = (base: RecoveryPolicy): RecoveryPolicy => {
+    const policy = {
+      ...base,
+      ...overrides,
+      discountLadders: {
+        welcome: ladders.welcome ?? base.discountLadders.welcome,
+        loyalty: ladders.loyalty ?? base.discountLadders.loyalty,
+        premium: ladders.premium ?? base.discountLadders.premium,
+      },
+    };
+    // The preset's gap never exceeds the planned one of touch delays set closer together; only
+    // an explicit RECOVERY_MIN_TOUCH_GAP that does is an error.
+    if (overrides.minTouchGapMs === undefined && policy.minTouchGapMs !== undefined) {
+      const delays = policy.touchDelaysMs;
+      const gaps = delays.slice(1).map((d, i) => d - delays[i]!);
+      policy.minTouchGapMs = Math.min(policy.minTouchGapMs, ...gaps);
+    }
+    return policy;
+  };
   const preset = get<'default' | 'demo' | undefined>('RECOVERY_POLICY');
   const policies = { default: build(DEFAULT_POLICY), demo: build(DEMO_POLICY) };
   for (const name of preset ? [preset] : (['default', 'demo'] as const)) {

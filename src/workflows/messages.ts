@@ -141,6 +141,11 @@ export interface TouchRecord {
   code: string | null;
   /** Set when the workflow did not send (control group) but recorded the touch time. */
   suppressed?: boolean;
+  /**
+   * Set when the touch was not sent because a later one became due with it (an overdue
+   * sequence sends only the latest touch); `sentAt` is when that was decided.
+   */
+  skipped?: boolean;
 }
 
 export interface CartRecoveryStatus {

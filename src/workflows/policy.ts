@@ -31,6 +31,12 @@ export interface RecoveryPolicy {
   shopTimezone: string;
   /** Share of abandoned carts (0..100) held out as a control group: tracked, never emailed. */
   controlGroupPercent: number;
+  /**
+   * Smallest time between two emails of one sequence, also after an outage (touches that became
+   * due together send only the latest). Absent in carts started before it: half the smallest
+   * planned gap (`minTouchGapMs()` in cart-recovery/send-time.ts).
+   */
+  minTouchGapMs?: number;
   /** Upper bound of the random delay added to timers so that many carts do not wake at once. */
   timerJitterMs: number;
   /** History length at which the workflow continues as new (Temporal also suggests it). */
@@ -57,6 +63,7 @@ export const DEFAULT_POLICY: RecoveryPolicy = {
   quietHours: { startHour: 21, endHour: 8 },
   shopTimezone: 'UTC',
   controlGroupPercent: 0,
+  minTouchGapMs: 4 * HOUR,
   timerJitterMs: 5 * 60_000,
   continueAsNewAfterEvents: 2_000,
 };
@@ -73,6 +80,7 @@ export const DEMO_POLICY: RecoveryPolicy = {
   cooldownMs: 2 * 60_000,
   attributionWindowMs: 5 * 60_000,
   quietHours: { startHour: 0, endHour: 0 },
+  minTouchGapMs: 30_000,
   timerJitterMs: 2_000,
 };
 
@@ -111,6 +119,13 @@ export function policyProblems(policy: RecoveryPolicy): string[] {
   if (!(policy.attributionWindowMs > 0)) problems.push('attributionWindowMs must be above 0');
   if (!(policy.cooldownMs >= 0)) problems.push('cooldownMs cannot be negative');
   if (!(policy.timerJitterMs >= 0)) problems.push('timerJitterMs cannot be negative');
+  const gap = policy.minTouchGapMs;
+  const smallest = Math.min(...delays.slice(1).map((d, i) => d - delays[i]!));
+  if (gap !== undefined && !(gap >= 0)) problems.push('minTouchGapMs cannot be negative');
+  else if (gap !== undefined && gap > smallest) {
+    // Otherwise every sequence would skip touches even when nothing was late.
+    problems.push('minTouchGapMs cannot exceed the smallest gap between planned touches (touchDelaysMs)');
+  }
   if (!(policy.controlGroupPercent >= 0 && policy.controlGroupPercent <= 100)) {
     problems.push('controlGroupPercent must be within 0..100');
   }

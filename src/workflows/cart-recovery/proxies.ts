@@ -16,6 +16,9 @@ import type { ActivityTaskQueues } from '../messages';
 
 export type CartActivities = ReturnType<typeof cartActivities>;
 
+/** How long a touch's vendor step may retry before the cart takes its send-time decision again. */
+const VENDOR_STEP_TIMEOUT = '30m';
+
 export function cartActivities(queues: ActivityTaskQueues) {
   const retry = {
     initialInterval: '2s',
@@ -25,9 +28,13 @@ export function cartActivities(queues: ActivityTaskQueues) {
     nonRetryableErrorTypes: Object.values(FailureType),
   };
   return {
+    // Sends and the Shopify step give up after half an hour of vendor trouble, so that the
+    // workflow decides again (quiet hours, the gap, a later touch now due) instead of a retry
+    // mailing whenever the vendor comes back.
     klaviyo: proxyActivities<KlaviyoActivities>({
       taskQueue: queues.klaviyo,
       startToCloseTimeout: '1m',
+      scheduleToCloseTimeout: VENDOR_STEP_TIMEOUT,
       retry,
       // An order that arrives while a send is queued or running cancels it, and the workflow
       // waits to learn whether the email went out (see the stop-on-order rule in docs).
@@ -41,6 +48,7 @@ export function cartActivities(queues: ActivityTaskQueues) {
     shopify: proxyActivities<ShopifyActivities & TouchActivities>({
       taskQueue: queues.shopify,
       startToCloseTimeout: '1m',
+      scheduleToCloseTimeout: VENDOR_STEP_TIMEOUT,
       retry,
     }),
     // Codes expire on their own (discountValidityMs): a revocation that cannot be done within

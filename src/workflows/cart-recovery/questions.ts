@@ -3,7 +3,7 @@
  * the policy, no Temporal calls, no clock (a time that matters is an argument). Table-tested in
  * test/cart-questions.test.ts.
  */
-import type { ConsentChanged, OrderPlaced, Outcome } from '../messages';
+import type { ConsentChanged, OrderPlaced, Outcome, TouchRecord } from '../messages';
 import { emailBlockedBy, type Ineligibility } from '../eligibility';
 import type { RecoveryPolicy } from '../policy';
 import type { CartState, IssuedCode } from './state';
@@ -49,6 +49,7 @@ export function orderOutcome(state: CartState, policy: RecoveryPolicy, orderAt: 
 export function attributedTouch(state: CartState, policy: RecoveryPolicy, orderAt: string): number | null {
   const at = Date.parse(orderAt);
   const eligible = state.touches.filter((t) => {
+    if (t.skipped) return false;
     const sent = Date.parse(t.sentAt);
     return sent <= at && at - sent <= policy.attributionWindowMs;
   });
@@ -145,10 +146,16 @@ export function codesIssuedFor(state: CartState, touch: number): number {
 }
 
 /**
- * The live code to revoke while preparing touch `touch`: the newest one from before the previous
- * touch. The previous touch's own code stays live until this touch's email is accepted (a failed
- * send must not leave the customer without a valid code); it goes at the next touch or the end.
+ * The live code to revoke while preparing the next touch: the newest one from before the last
+ * sent touch. That touch's own code stays live until the next email is accepted (a failed send
+ * must not leave the customer without a valid code); it goes at the touch after or at the end.
  */
-export function codeToRevoke(state: CartState, touch: number): IssuedCode | null {
-  return state.codes.filter((c) => !c.revoked && c.touch < touch - 1).at(-1) ?? null;
+export function codeToRevoke(state: CartState): IssuedCode | null {
+  const previous = lastSentTouch(state)?.touch ?? 0;
+  return state.codes.filter((c) => !c.revoked && c.touch < previous).at(-1) ?? null;
+}
+
+/** The last touch that was sent (or held out for the control group), not one that was skipped. */
+export function lastSentTouch(state: CartState): TouchRecord | null {
+  return state.touches.filter((t) => !t.skipped).at(-1) ?? null;
 }

@@ -1,19 +1,13 @@
 /**
  * One cart's run: the steps the main loop takes (watch, a sequence step, a touch, attribution,
- * finish) and what they need done once (the customer gate, the support ticket, the discount
- * codes). Every step re-reads the state after each wait or activity, so a fact a signal records
- * at any moment (an order, a deletion, a consent withdrawal, a newer snapshot) is acted on at
- * the next step. See docs/workflow.md.
+ * finish) and the support ticket; the customer gate and the discount codes it holds are in
+ * holds.ts, the patch ids in patches.ts. Every step re-reads the state after each wait or
+ * activity, so a fact a signal records at any moment (an order, a deletion, a consent
+ * withdrawal, a newer snapshot) is acted on at the next step. See docs/workflow.md.
  */
-import { getExternalWorkflowHandle, log, patched, workflowInfo } from '@temporalio/workflow';
-import { customerGateWorkflowId } from '../ids';
-import { customerKey, stepKey } from '../keys';
-import {
-  releaseGateSignal,
-  type CartRecoveryInput,
-  type CheckoutSnapshot,
-  type TouchRecord,
-} from '../messages';
+import { log, patched, workflowInfo } from '@temporalio/workflow';
+import { stepKey } from '../keys';
+import type { CartRecoveryInput, CheckoutSnapshot, TouchRecord } from '../messages';
 import { reachesThreshold } from '../money';
 import type { RecoveryPolicy, Segment } from '../policy';
 import { isKnownTimeZone, nextSendableTime } from '../schedule';
@@ -29,35 +23,26 @@ import {
   notRecoverable,
   orderOutcome,
   plannedDueAt,
+  lastSentTouch,
   reusableCode,
 } from './questions';
-import type { CartState, IssuedCode } from './state';
+import { sendBlockedUntil, sendTimeDecision } from './send-time';
+import type { CartState } from './state';
 import { abandonedEvent, convertedEvent, outcomeEvent, ticketCreatedEvent, touchSentEvent } from './events';
-import { availableLines, issueInput, prepareInput, recoveryEmail, revokeInput } from './touch-inputs';
-import { CartWaits, type Step } from './waits';
+import { availableLines, issueInput, prepareInput, recoveryEmail } from './touch-inputs';
+import { CartHolds } from './holds';
+import { CODE_LIFECYCLE_PATCH, SEND_TIME_PATCH, WATCH_LATE_ORDER_PATCH } from './patches';
+import { CartWaits } from './waits';
 
 const MINUTE = 60_000;
-const DAY = 24 * 60 * MINUTE;
 /** After `completed_at` without an order webhook: how long to wait for the order (revenue). */
 const ORDER_GRACE_MS = 30 * MINUTE;
-/**
- * Patch id (docs/workflow.md, "Changing workflow logic safely"): a cart whose sequence ends
- * without an order after abandonment (capped, consent, stock, vendor refusal) keeps watching
- * for a late order until its attribution window closes, so that order counts as a conversion.
- * Carts that ended before this change finish as they did.
- */
-const WATCH_LATE_ORDER_PATCH = 'watch-late-order-after-early-end';
-/**
- * Patch id: a touch reuses its own live code instead of revoking and re-asking for it (which
- * handed back a dead code), and revokes only codes from before the previous touch, whose email
- * was accepted. Histories recorded before this change replay with the old swap.
- */
-const CODE_LIFECYCLE_PATCH = 'code-live-until-next-email';
 
 export class CartRun {
   private readonly policy: RecoveryPolicy;
   private readonly vendors: CartActivities;
   private readonly waits: CartWaits;
+  private readonly holds: CartHolds;
 
   constructor(
     input: CartRecoveryInput,
@@ -66,6 +51,7 @@ export class CartRun {
     this.policy = input.policy;
     this.vendors = cartActivities(input.taskQueues);
     this.waits = new CartWaits(state, input.policy, this.vendors.metrics);
+    this.holds = new CartHolds(state, input.policy, this.vendors, this.waits);
   }
 
   readonly stopKnown = (): boolean => this.waits.stopKnown();
@@ -191,7 +177,7 @@ export class CartRun {
       return;
     }
     if (state.gate === null) {
-      const granted = await this.acquireGate(email);
+      const granted = await this.holds.acquireGate(email);
       if (granted.kind === 'ended') state.outcome = granted.outcome;
       if (granted.kind !== 'ok') return;
       if (!granted.value) {
@@ -202,20 +188,58 @@ export class CartRun {
 
     const touch = state.touches.length + 1;
     if (touch > policy.touchDelaysMs.length) {
-      await this.releaseGate();
+      await this.holds.releaseGate();
       state.stage = 'attribution';
       return;
     }
-    const due = this.touchDueAt(touch);
-    if (Date.now() < due) {
-      await this.waits.waitUntil(
-        due,
-        () => this.stopKnown() || cartChangedSinceAbandonment(state) || emailBlocked(state, policy) !== null,
-        `touch ${touch} due`,
-      );
+    const sendTime = patched(SEND_TIME_PATCH);
+    const due = this.touchDueAt(touch, sendTime);
+    if (!sendTime) {
+      if (Date.now() < due) {
+        await this.waits.waitUntil(due, this.touchWaitEnds, `touch ${touch} due`);
+        return;
+      }
+      await this.sendTouch(touch, segment);
       return;
     }
-    await this.sendTouch(touch, segment);
+    if (Date.now() < due) {
+      const woke = await this.waits.waitUntil(due, this.touchWaitEnds, `touch ${touch} due`);
+      // A stop or a change: the next step decides again from the top.
+      if (woke) return;
+    }
+    // The timer for `due` fired, so that time has come, even if the first workflow task after a
+    // cold replay still sees an older clock (it must not arm a second full-length timer).
+    const now = Math.max(Date.now(), due);
+    const decision = sendTimeDecision(state, policy, touch, now, this.recipientZone());
+    if (decision.kind === 'wait') {
+      this.deferTouch(touch, decision.until);
+      return;
+    }
+    for (const skipped of decision.skipped) this.recordSkipped(skipped, now);
+    await this.sendTouch(decision.touch, segment);
+  }
+
+  /** What ends the wait for a touch early: a stop, the shopper back, or consent gone. */
+  private readonly touchWaitEnds = (): boolean =>
+    this.stopKnown() ||
+    cartChangedSinceAbandonment(this.state) ||
+    emailBlocked(this.state, this.policy) !== null;
+
+  /** The touch waits until `until` (the gap or quiet hours), plus jitter so a zone's carts spread. */
+  private deferTouch(touch: number, until: number): void {
+    const state = this.state;
+    const dueAt = new Date(until + this.jitter()).toISOString();
+    state.nextTouch = { touch, dueAt, forActivityAt: state.lastActivityAt! };
+  }
+
+  private recordSkipped(touch: number, at: number): void {
+    const record = { touch, sentAt: new Date(at).toISOString(), discountPercent: 0, code: null };
+    this.state.touches.push({ ...record, skipped: true });
+  }
+
+  private recipientZone(): string {
+    const zone = this.state.facts?.timezone;
+    return isKnownTimeZone(zone) ? zone : this.policy.shopTimezone;
   }
 
   private async sendTouch(touch: number, segment: Segment): Promise<void> {
@@ -235,9 +259,7 @@ export class CartRun {
     const issue = reused
       ? null
       : issueInput(state, policy, touch, percent, now, lifecycle ? codesIssuedFor(state, touch) + 1 : 1);
-    const stale = lifecycle
-      ? codeToRevoke(state, touch)
-      : (state.codes.filter((c) => !c.revoked).at(-1) ?? null);
+    const stale = lifecycle ? codeToRevoke(state) : (state.codes.filter((c) => !c.revoked).at(-1) ?? null);
     const prepared = await this.waits.vendorStep(
       () => this.vendors.shopify.prepareTouch(prepareInput(state, touch, issue, stale)),
       { cancelOnStop: false },
@@ -257,6 +279,15 @@ export class CartRun {
     // The order may have arrived during the Shopify step: re-check before the email.
     if (this.stopKnown() || emailBlocked(state, policy) !== null || cartChangedSinceAbandonment(state))
       return;
+    if (patched(SEND_TIME_PATCH)) {
+      // A slow Shopify step may have run into quiet hours: the touch waits, its code stays live
+      // and is reused when it goes out.
+      const blockedUntil = sendBlockedUntil(state, policy, Date.now(), this.recipientZone());
+      if (blockedUntil !== null) {
+        this.deferTouch(touch, blockedUntil);
+        return;
+      }
+    }
 
     const email = recoveryEmail(
       state,
@@ -289,8 +320,8 @@ export class CartRun {
 
   /** All touches are out: wait out the attribution window for a late order. */
   private async attributionStep(): Promise<void> {
-    await this.releaseGate();
-    const last = this.state.touches.at(-1);
+    await this.holds.releaseGate();
+    const last = lastSentTouch(this.state);
     const until = (last ? Date.parse(last.sentAt) : Date.now()) + this.policy.attributionWindowMs;
     const woke = await this.waits.waitUntil(until, this.stopKnown, 'attribution window');
     if (!woke) this.state.outcome = this.state.controlGroup ? 'control_group_not_recovered' : 'not_recovered';
@@ -302,10 +333,10 @@ export class CartRun {
    * out the attribution window for the order. The outcome stays what ended the sequence.
    */
   private async watchForLateOrder(): Promise<void> {
-    await this.revokeOutstandingCodes();
-    await this.releaseGate();
+    await this.holds.revokeOutstandingCodes();
+    await this.holds.releaseGate();
     this.state.stage = 'attribution';
-    const last = this.state.touches.at(-1);
+    const last = lastSentTouch(this.state);
     const from = last ? last.sentAt : this.state.abandonedAt!;
     await this.waits.waitUntil(
       Date.parse(from) + this.policy.attributionWindowMs,
@@ -338,8 +369,8 @@ export class CartRun {
     const conversion =
       state.order ?? (state.outcome === 'completed_at_checkout' ? completedAsOrder(state) : null);
     if (conversion) state.outbox.push(convertedEvent(state, policy, conversion));
-    await this.revokeOutstandingCodes();
-    await this.releaseGate();
+    await this.holds.revokeOutstandingCodes();
+    await this.holds.releaseGate();
     state.outbox.push(outcomeEvent(state, nowIso()));
     state.stage = 'done';
     state.nextTouch = null;
@@ -347,14 +378,21 @@ export class CartRun {
   }
 
   /** When touch `touch` is due: delay after the last activity, jitter, then out of quiet hours. */
-  private touchDueAt(touch: number): number {
+  private touchDueAt(touch: number, sendTime: boolean): number {
     const { state, policy } = this;
     const planned = plannedDueAt(state, touch);
     if (planned !== null) return planned;
     const activityAt = state.lastActivityAt!;
-    const raw = Date.parse(activityAt) + policy.touchDelaysMs[touch - 1]! + this.jitter();
-    const zone = isKnownTimeZone(state.facts?.timezone) ? state.facts.timezone : policy.shopTimezone;
-    const due = Math.max(nextSendableTime(raw, zone, policy.quietHours), Date.now());
+    const delay = policy.touchDelaysMs[touch - 1]!;
+    const zone = this.recipientZone();
+    // Jitter after the quiet-hours shift, so that a zone's deferred carts do not all wake at
+    // 08:00:00; an overdue time is not pulled up to now: the send-time decision handles it.
+    const due = sendTime
+      ? nextSendableTime(Date.parse(activityAt) + delay, zone, policy.quietHours) + this.jitter()
+      : Math.max(
+          nextSendableTime(Date.parse(activityAt) + delay + this.jitter(), zone, policy.quietHours),
+          Date.now(),
+        );
     state.nextTouch = { touch, dueAt: new Date(due).toISOString(), forActivityAt: activityAt };
     return due;
   }
@@ -362,47 +400,6 @@ export class CartRun {
   private jitter(): number {
     // Math.random is seeded per run by Temporal: deterministic on replay.
     return Math.floor(Math.random() * this.policy.timerJitterMs);
-  }
-
-  private async acquireGate(email: string): Promise<Step<boolean>> {
-    const { state, policy } = this;
-    const key = customerKey(email);
-    const gateId = customerGateWorkflowId(state.shop, key);
-    const lastDelay = policy.touchDelaysMs.at(-1)!;
-    const grant = await this.waits.vendorStep(
-      () =>
-        this.vendors.gate.acquireCustomerGate({
-          key: stepKey(state.shop, state.checkoutToken, 'gate'),
-          gateWorkflowId: gateId,
-          taskQueue: workflowInfo().taskQueue,
-          // Bounds the hold if this cart is terminated and never releases (see customer-gate.ts).
-          executionTimeoutMs: 2 * lastDelay + 2 * DAY + policy.cooldownMs,
-          gate: {
-            shop: state.shop,
-            customerKey: key,
-            holder: state.workflowId,
-            cooldownMs: policy.cooldownMs,
-          },
-        }),
-      { cancelOnStop: true },
-    );
-    if (grant.kind !== 'ok') return grant;
-    if (grant.value.granted) state.gate = { workflowId: gateId, held: true };
-    return { kind: 'ok', value: grant.value.granted };
-  }
-
-  private async releaseGate(): Promise<void> {
-    const gate = this.state.gate;
-    if (!gate?.held) return;
-    gate.held = false;
-    try {
-      await getExternalWorkflowHandle(gate.workflowId).signal(releaseGateSignal, {
-        holder: this.state.workflowId,
-      });
-    } catch (err) {
-      // The gate already ended (its execution timeout): nothing is held any more.
-      log.warn('customer gate release not delivered', { gate: gate.workflowId, err });
-    }
   }
 
   private async createTicket(snapshot: CheckoutSnapshot, segment: Segment): Promise<void> {
@@ -421,35 +418,6 @@ export class CartRun {
       log.error('support ticket not created', { workflowId: state.workflowId, err });
     }
     state.ticketDone = true;
-  }
-
-  private async revokeOutstandingCodes(): Promise<void> {
-    const now = Date.now();
-    // An expired code cannot be used any more: revoking it would be a wasted call.
-    const outstanding = this.state.codes.filter((c) => !c.revoked && Date.parse(c.expiresAt) > now);
-    if (outstanding.length === 0) return;
-    if (!patched(CODE_LIFECYCLE_PATCH)) {
-      await Promise.all(outstanding.map((code) => this.revokeCodes([code])));
-      return;
-    }
-    // Since the previous touch's code lives until the next email is accepted, an end may find
-    // two live codes: one activity revokes them all.
-    await this.revokeCodes(outstanding);
-  }
-
-  private async revokeCodes(codes: IssuedCode[]): Promise<void> {
-    const cleanup = this.vendors.shopifyCleanup;
-    try {
-      if (codes.length === 1) await cleanup.revokeDiscountCode(revokeInput(this.state, codes[0]!));
-      else await cleanup.revokeDiscountCodes({ codes: codes.map((code) => revokeInput(this.state, code)) });
-      for (const code of codes) code.revoked = true;
-    } catch (err) {
-      log.error('discount code not revoked (it expires on its own)', {
-        workflowId: this.state.workflowId,
-        touches: codes.map((code) => code.touch),
-        err,
-      });
-    }
   }
 }
 

@@ -14,6 +14,7 @@ import {
   isCancellation,
   log,
   setCurrentDetails,
+  TimeoutFailure,
   upsertSearchAttributes,
 } from '@temporalio/workflow';
 import type { SearchAttributeUpdatePair } from '@temporalio/common';
@@ -98,6 +99,12 @@ export class CartWaits {
         );
         return { kind: 'retry' };
       }
+      if (gaveUpInTime(err)) {
+        // The vendor stayed down for the whole schedule-to-close: the cart takes the decision
+        // again (order, consent, quiet hours, the gap, a later touch now due) before retrying.
+        log.warn('vendor step timed out; deciding again', { workflowId: this.state.workflowId, err });
+        return { kind: 'retry' };
+      }
       if (err instanceof ActivityFailure) {
         log.error('vendor refused the request', { workflowId: this.state.workflowId, err });
         return { kind: 'ended', outcome: 'vendor_refused' };
@@ -172,6 +179,16 @@ function wantedSearchAttributes(state: CartState): SearchAttributeValues {
     nextTouch: state.stage === 'sequence' ? state.touches.length + 1 : null,
     outcome: state.outcome,
   };
+}
+
+/**
+ * The activity ran out of its schedule-to-close: either a timeout as such, or (when the next
+ * retry would not fit) the last attempt's transient failure with retry state TIMEOUT.
+ */
+function gaveUpInTime(err: unknown): boolean {
+  return (
+    err instanceof ActivityFailure && (err.retryState === 'TIMEOUT' || err.cause instanceof TimeoutFailure)
+  );
 }
 
 /** The `ApplicationFailure.type` a vendor activity failed with, if any. */
