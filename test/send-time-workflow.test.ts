@@ -11,13 +11,15 @@ import {
   FakeVendors,
   HOUR,
   TEST_POLICY,
+  blockUntilCancelled,
   cartRig,
   cartWorker,
+  deferred,
   registerSearchAttributes,
   snapshot,
   type CartRig,
 } from './helpers/cart';
-import { checkoutDeletedSignal, type TouchRecord } from '../src/workflows/messages';
+import { checkoutDeletedSignal, consentChangedSignal, type TouchRecord } from '../src/workflows/messages';
 import { localTime } from '../src/workflows/schedule';
 import type { RecoveryPolicy } from '../src/workflows/policy';
 import { ensureTemporalBinary } from '../src/temporal/binaries';
@@ -33,6 +35,15 @@ async function sleepUntilUtcHour(rig: CartRig, hour: number): Promise<number> {
     skip += MINUTE;
   await rig.env.sleep(skip);
   return rig.now();
+}
+
+/** Polls the server (for a state, not a duration) until `check` holds. */
+async function until(check: () => Promise<boolean>, what: string, timeoutMs = 20_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error(`${what}: not reached in ${timeoutMs} ms`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
 }
 
 const emailed = (touches: TouchRecord[]) => touches.filter((t) => !t.skipped);
@@ -57,6 +68,42 @@ describe('send-time rules on the real server', function () {
   });
   after(async () => {
     await env?.teardown();
+  });
+
+  it('an unsubscribe while touch 2 is being sent cancels the send: no email after the withdrawal', async function () {
+    const q = uniqueId(this.test!.title);
+    const vendors = new FakeVendors();
+    const touch2Started = deferred();
+    vendors.beforeSend = async (email) => {
+      if (email.touch === 2) await blockUntilCancelled(() => touch2Started.resolve());
+    };
+    const rig = cartRig(env, q, vendors);
+    const worker = await cartWorker(env, q, vendors, bundle);
+    await runThenEndWorkflows(env, worker, async () => {
+      const t0 = await rig.now();
+      await rig.update('u1', snapshot('u1', t0));
+      await env.sleep(6 * HOUR);
+      await touch2Started.promise;
+      await rig.send('u1', consentChangedSignal, {
+        customerId: 'gid://shopify/Customer/7',
+        email: null,
+        state: 'unsubscribed',
+        at: new Date(t0 + 6 * HOUR).toISOString(),
+      });
+      await until(async () => (await rig.status('u1')).outcome !== null, 'the outcome');
+      const status = await rig.status('u1');
+      assert.equal(status.outcome, 'consent_withdrawn');
+      assert.deepEqual(
+        status.touches.map((t) => t.touch),
+        [1],
+        'touch 2 is not recorded as sent',
+      );
+      assert.deepEqual(
+        vendors.sentTouches('u1').map((e) => e.touch),
+        [1],
+        'the vendor never accepted touch 2',
+      );
+    });
   });
 
   it('a Klaviyo outage that runs into quiet hours sends nothing at night and keeps the gap', async function () {
@@ -125,14 +172,6 @@ describe('send-time rules across a worker outage (dev server, real time)', funct
   after(async () => {
     await env?.teardown();
   });
-
-  async function until(check: () => Promise<boolean>, what: string, timeoutMs = 20_000): Promise<void> {
-    const deadline = Date.now() + timeoutMs;
-    while (!(await check())) {
-      if (Date.now() > deadline) throw new Error(`${what}: not reached in ${timeoutMs} ms`);
-      await new Promise((r) => setTimeout(r, 100));
-    }
-  }
 
   it('a restarted worker acts on the fired timer at once and sends only the latest overdue touch', async function () {
     const q = uniqueId(this.test!.title);

@@ -298,8 +298,12 @@ export class CartRun {
       available,
       code ? { discount: code, percent } : null,
     );
+    // Anything that blocks a send cancels it while queued or running (docs/workflow.md, Stop on
+    // order): an order or deletion, and since decide-at-send-time also a consent withdrawal, a
+    // redaction or the shopper back on the site.
     const sent = await this.waits.vendorStep(() => this.vendors.klaviyo.sendRecoveryEmail(email), {
       cancelOnStop: true,
+      cancelWhen: patched(SEND_TIME_PATCH) ? this.touchWaitEnds : undefined,
     });
     if (sent.kind === 'ended') state.outcome = sent.outcome;
     if (sent.kind !== 'ok') return;

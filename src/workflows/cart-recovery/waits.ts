@@ -50,6 +50,8 @@ export type Step<T> =
 export interface VendorStepOptions {
   /** An order (or deletion) that becomes known while the activity is queued or running cancels it. */
   cancelOnStop: boolean;
+  /** Also cancel it when this holds (a send: consent withdrawn, redaction, the shopper back). */
+  cancelWhen?: () => boolean;
 }
 
 export class CartWaits {
@@ -79,11 +81,14 @@ export class CartWaits {
    * Run a vendor activity. Typed vendor refusals become outcomes; rejected credentials pause
    * the cart and retry later instead of failing it.
    */
-  async vendorStep<T>(work: () => Promise<T>, { cancelOnStop }: VendorStepOptions): Promise<Step<T>> {
+  async vendorStep<T>(
+    work: () => Promise<T>,
+    { cancelOnStop, cancelWhen }: VendorStepOptions,
+  ): Promise<Step<T>> {
     if (this.stopKnown()) return { kind: 'stopped' };
     try {
       if (!cancelOnStop) return { kind: 'ok', value: await work() };
-      return await this.untilStopped(work);
+      return await this.untilStopped(work, cancelWhen ?? this.stopKnown);
     } catch (err) {
       const type = failureType(err);
       if (type === FailureType.InvalidRecipient) return { kind: 'ended', outcome: 'invalid_email' };
@@ -113,11 +118,11 @@ export class CartWaits {
     }
   }
 
-  private async untilStopped<T>(work: () => Promise<T>): Promise<Step<T>> {
+  private async untilStopped<T>(work: () => Promise<T>, stop: () => boolean): Promise<Step<T>> {
     const workScope = new CancellationScope();
     const running = workScope.run(work);
     const stopScope = new CancellationScope();
-    const stopped = stopScope.run(() => condition(this.stopKnown));
+    const stopped = stopScope.run(() => condition(stop));
     stopped.catch(() => undefined);
     try {
       const first = await Promise.race([running.then((value) => ({ value })), stopped.then(() => null)]);
