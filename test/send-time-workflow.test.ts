@@ -106,6 +106,34 @@ describe('send-time rules on the real server', function () {
     });
   });
 
+  it('a changed checkout email is enriched and gated on its own: a suppressed new address gets nothing', async function () {
+    const q = uniqueId(this.test!.title);
+    const vendors = new FakeVendors();
+    vendors.factsByEmail['bounced@example.com'] = { suppressed: true, suppressionReasons: ['HARD_BOUNCE'] };
+    const rig = cartRig(env, q, vendors);
+    const worker = await cartWorker(env, q, vendors, bundle);
+    await runThenEndWorkflows(env, worker, async () => {
+      const t0 = await rig.now();
+      await rig.update('a1', snapshot('a1', t0));
+      await env.sleep(2 * HOUR);
+      assert.deepEqual(
+        vendors.sentTouches('a1').map((e) => e.email),
+        ['ada@example.com'],
+      );
+      // The shopper comes back and types another address (suppressed in Klaviyo).
+      await rig.update('a1', snapshot('a1', t0 + 2 * HOUR, { email: 'bounced@example.com' }));
+      await env.sleep(8 * HOUR);
+      const status = await rig.status('a1');
+      assert.deepEqual(
+        vendors.sentTouches('a1').map((e) => e.email),
+        ['ada@example.com'],
+        `nothing went to the suppressed address: ${JSON.stringify(status.touches)}`,
+      );
+      assert.equal(status.outcome, 'consent_withdrawn');
+      assert.equal(vendors.enrichCalls.length, 2, 'the new address was enriched');
+    });
+  });
+
   it('a Klaviyo outage that runs into quiet hours sends nothing at night and keeps the gap', async function () {
     const q = uniqueId(this.test!.title);
     const vendors = new FakeVendors();

@@ -30,6 +30,8 @@ describe('replay of saved cart histories', function () {
       // Klaviyo down from touch 2 until touch 3 was due: touch 2 skipped, touch 3 sent (patch
       // decide-at-send-time).
       'overdue-catch-up-after-klaviyo-outage.json',
+      // The checkout email changed after touch 1: re-enriched, gate released (decide-at-send-time).
+      'changed-address-after-touch-1.json',
     ])
       assert.ok(files.includes(run), `${run} is missing from test/histories`);
   });

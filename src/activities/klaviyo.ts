@@ -3,11 +3,13 @@
  * metric, which the merchant's Klaviyo flow turns into an email). They run against a
  * `KlaviyoClient`: the live SDK client or the local sandbox, with the same checks either way.
  */
-import type {
-  CustomerFacts,
-  EnrichCustomerInput,
-  KlaviyoActivities,
-  RecoveryEmail,
+import { ApplicationFailure } from '@temporalio/common';
+import {
+  FailureType,
+  type CustomerFacts,
+  type EnrichCustomerInput,
+  type KlaviyoActivities,
+  type RecoveryEmail,
 } from '../workflows/contracts';
 import type { KlaviyoClient, KlaviyoProfile } from '../vendors/klaviyo/client';
 import { recoveryEmailProperties } from '../vendors/klaviyo/email-properties';
@@ -161,6 +163,14 @@ export function createKlaviyoActivities(deps: KlaviyoActivityDeps): KlaviyoActiv
         );
       }
       await lastChanceToCancel();
+      // A retry after an outage must not mail at night or on top of the next touch.
+      if (input.sendBy !== undefined && now().getTime() > Date.parse(input.sendBy)) {
+        throw ApplicationFailure.create({
+          type: FailureType.SendWindowClosed,
+          message: `the send window closed at ${input.sendBy}; the workflow decides again`,
+          nonRetryable: true,
+        });
+      }
       const { reference } = await deps.client.createEvent({
         metric: deps.recoveryMetric,
         email,

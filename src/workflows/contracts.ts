@@ -18,6 +18,11 @@ export const FailureType = {
   CredentialsRejected: 'CredentialsRejected',
   /** The vendor refused the data (validation error) in a way a retry cannot fix. */
   VendorRefused: 'VendorRefused',
+  /**
+   * The send's window closed before the vendor accepted it (quiet hours began, or the next
+   * touch fell due): the workflow decides again instead of mailing late.
+   */
+  SendWindowClosed: 'SendWindowClosed',
 } as const;
 export type FailureType = (typeof FailureType)[keyof typeof FailureType];
 
@@ -97,6 +102,8 @@ export interface EmailItem {
 /** Everything a recovery email template needs; sent as the Klaviyo event's properties. */
 export interface RecoveryEmail {
   key: string;
+  /** ISO instant after which the email must not be handed to the vendor (absent: no limit). */
+  sendBy?: string;
   shop: string;
   checkoutToken: string;
   email: string;

@@ -101,3 +101,29 @@ export function nextSendableTime(
   const d = new Date(base);
   return instantOfLocal(d.getUTCFullYear(), d.getUTCMonth() + 1, d.getUTCDate(), quiet.endHour, timeZone);
 }
+
+/**
+ * The first instant at or after `epochMs` that is in quiet hours in `timeZone` (`epochMs` itself
+ * when it already is); Infinity without quiet hours. A send is not handed over after it.
+ */
+export function quietStartAfter(
+  epochMs: number,
+  timeZone: string,
+  quiet: { startHour: number; endHour: number },
+): number {
+  if (quiet.startHour === quiet.endHour) return Infinity;
+  const t = localTime(epochMs, timeZone);
+  if (inQuietHours(t.hour, quiet)) return epochMs;
+  for (let day = 0; day < 3; day += 1) {
+    const d = new Date(Date.UTC(t.year, t.month - 1, t.day + day));
+    const at = instantOfLocal(
+      d.getUTCFullYear(),
+      d.getUTCMonth() + 1,
+      d.getUTCDate(),
+      quiet.startHour,
+      timeZone,
+    );
+    if (at > epochMs) return at;
+  }
+  return Infinity;
+}

@@ -179,6 +179,15 @@ export class FakeVendors {
             });
           }
           if (this.beforeSend) await this.beforeSend(email);
+          // Server time (time skipping): when this attempt was scheduled.
+          const attemptAt = Context.current().info.currentAttemptScheduledTimestampMs;
+          if (email.sendBy !== undefined && attemptAt > Date.parse(email.sendBy)) {
+            throw ApplicationFailure.create({
+              type: FailureType.SendWindowClosed,
+              message: `the send window closed at ${email.sendBy}`,
+              nonRetryable: true,
+            });
+          }
           if (!this.emails.has(email.key)) this.emails.set(email.key, email);
           this.onSent?.(email);
           return { messageId: `msg-${email.key}` };

@@ -16,7 +16,7 @@ import type { ActivityTaskQueues } from '../messages';
 
 export type CartActivities = ReturnType<typeof cartActivities>;
 
-/** How long a touch's vendor step may retry before the cart takes its send-time decision again. */
+/** How long a touch's Shopify step may retry before the cart takes its send-time decision again. */
 const VENDOR_STEP_TIMEOUT = '30m';
 
 export function cartActivities(queues: ActivityTaskQueues) {
@@ -28,13 +28,13 @@ export function cartActivities(queues: ActivityTaskQueues) {
     nonRetryableErrorTypes: Object.values(FailureType),
   };
   return {
-    // Sends and the Shopify step give up after half an hour of vendor trouble, so that the
-    // workflow decides again (quiet hours, the gap, a later touch now due) instead of a retry
-    // mailing whenever the vendor comes back.
+    // A send carries its window (`sendBy`: quiet hours or the next touch) and a retry past it
+    // is refused, so the workflow decides again instead of mailing whenever Klaviyo is back; a
+    // day bounds a send without a window. The Shopify step gives up after half an hour.
     klaviyo: proxyActivities<KlaviyoActivities>({
       taskQueue: queues.klaviyo,
       startToCloseTimeout: '1m',
-      scheduleToCloseTimeout: VENDOR_STEP_TIMEOUT,
+      scheduleToCloseTimeout: '1d',
       retry,
       // An order that arrives while a send is queued or running cancels it, and the workflow
       // waits to learn whether the email went out (see the stop-on-order rule in docs).

@@ -6,7 +6,7 @@
  * withdrawal, a newer snapshot) is acted on at the next step. See docs/workflow.md.
  */
 import { log, patched, workflowInfo } from '@temporalio/workflow';
-import { stepKey } from '../keys';
+import { customerKey, stepKey } from '../keys';
 import type { CartRecoveryInput, CheckoutSnapshot, TouchRecord } from '../messages';
 import { reachesThreshold } from '../money';
 import type { RecoveryPolicy, Segment } from '../policy';
@@ -26,7 +26,7 @@ import {
   lastSentTouch,
   reusableCode,
 } from './questions';
-import { sendBlockedUntil, sendTimeDecision } from './send-time';
+import { sendBlockedUntil, sendTimeDecision, sendWindowEnd } from './send-time';
 import type { CartState } from './state';
 import { abandonedEvent, convertedEvent, outcomeEvent, ticketCreatedEvent, touchSentEvent } from './events';
 import { availableLines, issueInput, prepareInput, recoveryEmail } from './touch-inputs';
@@ -130,6 +130,15 @@ export class CartRun {
     const snapshot = state.snapshot!;
     const email = snapshot.email!;
 
+    const identity = customerKey(email);
+    state.factsFor ??= state.facts === null ? undefined : identity;
+    if (state.facts !== null && state.factsFor !== identity && patched(SEND_TIME_PATCH)) {
+      // A new address: consent, suppression and the frequency cap of the old one say nothing
+      // about it. Read its facts and take its gate before any email goes to it.
+      state.facts = null;
+      await this.holds.releaseGate();
+      state.gate = null;
+    }
     if (state.facts === null) {
       const enriched = await this.waits.vendorStep(
         () =>
@@ -143,6 +152,7 @@ export class CartRun {
       if (enriched.kind === 'ended') state.outcome = enriched.outcome;
       if (enriched.kind !== 'ok') return;
       state.facts = enriched.value;
+      state.factsFor = identity;
     }
     if (state.segmentDecidedAt !== state.abandonedAt) {
       state.segment = decideSegment(
@@ -301,9 +311,12 @@ export class CartRun {
     // Anything that blocks a send cancels it while queued or running (docs/workflow.md, Stop on
     // order): an order or deletion, and since decide-at-send-time also a consent withdrawal, a
     // redaction or the shopper back on the site.
-    const sent = await this.waits.vendorStep(() => this.vendors.klaviyo.sendRecoveryEmail(email), {
+    const sendTime = patched(SEND_TIME_PATCH);
+    const sendBy = sendTime ? sendWindowEnd(state, policy, touch, Date.now(), this.recipientZone()) : null;
+    const request = sendBy === null ? email : { ...email, sendBy: new Date(sendBy).toISOString() };
+    const sent = await this.waits.vendorStep(() => this.vendors.klaviyo.sendRecoveryEmail(request), {
       cancelOnStop: true,
-      cancelWhen: patched(SEND_TIME_PATCH) ? this.touchWaitEnds : undefined,
+      cancelWhen: sendTime ? this.touchWaitEnds : undefined,
     });
     if (sent.kind === 'ended') state.outcome = sent.outcome;
     if (sent.kind !== 'ok') return;

@@ -5,7 +5,7 @@
  * and the zone are arguments, so the rules have table tests (test/send-time.test.ts).
  */
 import type { RecoveryPolicy } from '../policy';
-import { nextSendableTime } from '../schedule';
+import { nextSendableTime, quietStartAfter } from '../schedule';
 import { lastSentTouch } from './questions';
 import type { CartState } from './state';
 
@@ -67,4 +67,21 @@ export function sendBlockedUntil(
 ): number | null {
   const decision = sendTimeDecision(state, policy, policy.touchDelaysMs.length, now, zone);
   return decision.kind === 'wait' ? decision.until : null;
+}
+
+/**
+ * Until when touch `touch`, decided at `now`, may be handed to the vendor: the start of the next
+ * quiet hours or the planned time of the next touch, whichever is first (null: no limit). A send
+ * retried past it is refused (`SendWindowClosed`) and the cart decides again.
+ */
+export function sendWindowEnd(
+  state: CartState,
+  policy: RecoveryPolicy,
+  touch: number,
+  now: number,
+  zone: string,
+): number | null {
+  const next = touch < policy.touchDelaysMs.length ? plannedAt(state, policy, touch + 1) : Infinity;
+  const end = Math.min(next, quietStartAfter(now, zone, policy.quietHours));
+  return Number.isFinite(end) ? end : null;
 }

@@ -59,6 +59,11 @@ export interface CartState {
   abandonedAt: string | null;
   firstAbandonedAt: string | null;
   facts: CustomerFacts | null;
+  /**
+   * `customerKey` of the address the facts (and the gate) were read for; a changed checkout
+   * email re-enriches and re-acquires the gate. Absent in carts from before it was kept.
+   */
+  factsFor?: string;
   segment: Segment | null;
   segmentDecidedAt: string | null;
   controlGroup: boolean | null;

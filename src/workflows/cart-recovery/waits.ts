@@ -104,7 +104,7 @@ export class CartWaits {
         );
         return { kind: 'retry' };
       }
-      if (gaveUpInTime(err)) {
+      if (gaveUpInTime(err) || type === FailureType.SendWindowClosed) {
         // The vendor stayed down for the whole schedule-to-close: the cart takes the decision
         // again (order, consent, quiet hours, the gap, a later touch now due) before retrying.
         log.warn('vendor step timed out; deciding again', { workflowId: this.state.workflowId, err });
