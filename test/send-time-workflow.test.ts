@@ -6,7 +6,13 @@
 import assert from 'node:assert/strict';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import type { WorkflowBundleWithSourceMap } from '@temporalio/worker';
-import { createTimeSkippingEnv, runThenEndWorkflows, uniqueId, workflowBundle } from './helpers/temporal';
+import {
+  createTimeSkippingEnv,
+  runThenEndWorkflows,
+  uniqueId,
+  until,
+  workflowBundle,
+} from './helpers/temporal';
 import {
   FakeVendors,
   HOUR,
@@ -35,15 +41,6 @@ async function sleepUntilUtcHour(rig: CartRig, hour: number): Promise<number> {
     skip += MINUTE;
   await rig.env.sleep(skip);
   return rig.now();
-}
-
-/** Polls the server (for a state, not a duration) until `check` holds. */
-async function until(check: () => Promise<boolean>, what: string, timeoutMs = 20_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`${what}: not reached in ${timeoutMs} ms`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
 }
 
 const emailed = (touches: TouchRecord[]) => touches.filter((t) => !t.skipped);
@@ -209,14 +206,14 @@ describe('send-time rules across a worker outage (dev server, real time)', funct
     const first = await cartWorker(env, q, vendors, bundle, { maxCachedWorkflows: 0 });
     await first.runUntil(async () => {
       await rig.update('w1', snapshot('w1', t0));
-      await until(async () => (await rig.status('w1')).touches.length === 1, 'touch 1');
+      await until(async () => (await rig.status('w1')).touches.length === 1, 'touch 1', 20_000);
     });
     // The worker is down while touch 2 (5 s) and touch 3 (9 s) fall due.
     await new Promise((r) => setTimeout(r, t0 + 11 * SECOND - Date.now()));
     const back = Date.now();
     const second = await cartWorker(env, q, vendors, bundle);
     await second.runUntil(async () => {
-      await until(async () => (await rig.status('w1')).touches.length >= 3, 'the catch-up');
+      await until(async () => (await rig.status('w1')).touches.length >= 3, 'the catch-up', 20_000);
       const status = await rig.status('w1');
       assert.deepEqual(
         status.touches.map((t) => [t.touch, t.skipped === true]),

@@ -5,6 +5,7 @@ import {
   createTimeSkippingEnv,
   runThenEndWorkflows,
   uniqueId,
+  until,
   untilSettled,
   workflowBundle,
 } from './helpers/temporal';
@@ -33,15 +34,6 @@ import {
 } from '../src/workflows/messages';
 import { cartWorkflowId } from '../src/workflows/ids';
 import { localTime } from '../src/workflows/schedule';
-
-/** Polls a condition on the server (not a timed wait): resolves as soon as it holds. */
-async function until(check: () => Promise<boolean>, timeoutMs = 10_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error('condition not reached in time');
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
 
 import type { Segment } from '../src/workflows/policy';
 

@@ -2,7 +2,13 @@
  * Per-component views of the settings: which vendors are live, the recovery policy of new carts,
  * and where the Temporal clients and links point.
  */
-import { DEFAULT_POLICY, DEMO_POLICY, policyProblems, type RecoveryPolicy } from '../workflows/policy';
+import {
+  DEFAULT_POLICY,
+  DEMO_POLICY,
+  policyProblems,
+  smallestTouchGapMs,
+  type RecoveryPolicy,
+} from '../workflows/policy';
 import type { Config } from './load';
 import type { VariableName } from './variables';
 
@@ -152,9 +158,7 @@ export function recoverySettings(get: <T>(name: VariableName) => T, problems: st
     // The preset's gap never exceeds the planned one of touch delays set closer together; only
     // an explicit RECOVERY_MIN_TOUCH_GAP that does is an error.
     if (overrides.minTouchGapMs === undefined && policy.minTouchGapMs !== undefined) {
-      const delays = policy.touchDelaysMs;
-      const gaps = delays.slice(1).map((d, i) => d - delays[i]!);
-      policy.minTouchGapMs = Math.min(policy.minTouchGapMs, ...gaps);
+      policy.minTouchGapMs = Math.min(policy.minTouchGapMs, smallestTouchGapMs(policy.touchDelaysMs));
     }
     return policy;
   };

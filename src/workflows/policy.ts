@@ -84,6 +84,11 @@ export const DEMO_POLICY: RecoveryPolicy = {
   timerJitterMs: 2_000,
 };
 
+/** The smallest planned time between two consecutive touches (Infinity for a single touch). */
+export function smallestTouchGapMs(touchDelaysMs: number[]): number {
+  return Math.min(...touchDelaysMs.slice(1).map((d, i) => d - touchDelaysMs[i]!));
+}
+
 /**
  * Problems with a policy, as readable sentences (empty when it is sound). Shared by the
  * configuration (a wrong RECOVERY_* value stops start-up) and by the workflow (a cart started
@@ -120,7 +125,7 @@ export function policyProblems(policy: RecoveryPolicy): string[] {
   if (!(policy.cooldownMs >= 0)) problems.push('cooldownMs cannot be negative');
   if (!(policy.timerJitterMs >= 0)) problems.push('timerJitterMs cannot be negative');
   const gap = policy.minTouchGapMs;
-  const smallest = Math.min(...delays.slice(1).map((d, i) => d - delays[i]!));
+  const smallest = smallestTouchGapMs(delays);
   if (gap !== undefined && !(gap >= 0)) problems.push('minTouchGapMs cannot be negative');
   else if (gap !== undefined && gap > smallest) {
     // Otherwise every sequence would skip touches even when nothing was late.

@@ -188,3 +188,19 @@ export function uniqueId(title: string): string {
     .slice(0, 60);
   return `${slug}-${randomUUID().slice(0, 8)}`;
 }
+
+/**
+ * Polls the server (for a state, not for a duration) until `check` holds; fails naming `what`
+ * after `timeoutMs` of real time.
+ */
+export async function until(
+  check: () => Promise<boolean>,
+  what = 'condition',
+  timeoutMs = 10_000,
+): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error(`${what}: not reached in ${timeoutMs} ms`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}

@@ -4,7 +4,7 @@
  * minimum gap since the previous email, then quiet hours in the recipient's zone). Pure: `now`
  * and the zone are arguments, so the rules have table tests (test/send-time.test.ts).
  */
-import type { RecoveryPolicy } from '../policy';
+import { smallestTouchGapMs, type RecoveryPolicy } from '../policy';
 import { nextSendableTime, quietStartAfter } from '../schedule';
 import { lastSentTouch } from './questions';
 import type { CartState } from './state';
@@ -26,9 +26,8 @@ export function plannedAt(state: CartState, policy: RecoveryPolicy, touch: numbe
  */
 export function minTouchGapMs(policy: RecoveryPolicy): number {
   if (policy.minTouchGapMs !== undefined) return policy.minTouchGapMs;
-  const delays = policy.touchDelaysMs;
-  const gaps = delays.slice(1).map((d, i) => d - delays[i]!);
-  return gaps.length > 0 ? Math.min(...gaps) / 2 : 0;
+  const smallest = smallestTouchGapMs(policy.touchDelaysMs);
+  return Number.isFinite(smallest) ? smallest / 2 : 0;
 }
 
 /**
